@@ -1,0 +1,62 @@
+"""Segmentation: micrograph -> instance labels (0 = background, 1..N = particles).
+
+Methods
+-------
+``classical``
+    Smoothing, threshold, hole filling and a marker-controlled watershed
+    (:func:`nanosizer.segment.classical.segment_classical`).
+``unet``, ``multiresunet``
+    A CNN model folder (the shipped one by default) followed by instance separation
+    (:func:`nanosizer.segment.cnn.segment_cnn`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["METHODS", "DEFAULT_METHOD", "segment"]
+
+METHODS: tuple[str, ...] = ("unet", "multiresunet", "classical")
+DEFAULT_METHOD = "unet"
+
+
+def segment(
+    micrograph: Any,
+    method: str = DEFAULT_METHOD,
+    *,
+    model: str | Path | None = None,
+    config: Any = None,
+) -> np.ndarray:
+    """Segment the particles of a micrograph into instance labels.
+
+    Parameters
+    ----------
+    micrograph : Micrograph
+        Image with pixel size and info bar (see :func:`nanosizer.read_micrograph`).
+    method : {'unet', 'multiresunet', 'classical'}
+        Segmentation method; CNN methods use the shipped model unless ``model`` is given.
+    model : str or Path, optional
+        Model folder (``config.json`` + ``weights.safetensors``) for the CNN methods.
+    config : object, optional
+        Method configuration (:class:`~nanosizer.segment.classical.ClassicalConfig` for
+        ``classical``); None uses the defaults.
+
+    Returns
+    -------
+    labels : (H, W) ndarray of int32
+        Same shape as ``micrograph.data``; 0 outside particles and in the info bar.
+    """
+    if method not in METHODS and model is None:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    if method == "classical":
+        from .classical import ClassicalConfig, segment_classical
+
+        return segment_classical(
+            micrograph.data, mask=micrograph.analysis_mask, config=config or ClassicalConfig()
+        )
+    from .cnn import segment_cnn
+
+    return segment_cnn(micrograph, model=model if model is not None else method)
