@@ -1,0 +1,39 @@
+"""Neural networks for particle segmentation: architectures, model folders, inference.
+
+Architectures (:func:`create_model`): ``unet`` and ``multiresunet``; every network takes
+(N, in_channels, H, W) of any H, W and returns logits (N, out_channels, H, W).
+
+A trained model is a folder with ``config.json`` and ``weights.safetensors``
+(:func:`save_model`, :func:`load_model`); :func:`predict` runs whole-image or tiled inference.
+
+>>> from nanosizer.nn import create_model, available_architectures
+>>> available_architectures()
+['multiresunet', 'unet']
+>>> net = create_model("unet", depth=2, base_channels=4)
+"""
+
+from __future__ import annotations
+
+from ._base import SegmentationNet
+from ._registry import ARCHITECTURES, available_architectures, create_model
+from .device import autocast, configure_threads, select_device
+from .model_io import LoadedModel, load_model, save_model
+from .multiresunet import MultiResUNet
+from .predict import predict
+from .unet import UNet
+
+__all__ = [
+    "ARCHITECTURES",
+    "available_architectures",
+    "create_model",
+    "SegmentationNet",
+    "UNet",
+    "MultiResUNet",
+    "save_model",
+    "load_model",
+    "LoadedModel",
+    "select_device",
+    "autocast",
+    "configure_threads",
+    "predict",
+]

@@ -1,0 +1,87 @@
+"""Common base of the segmentation networks: configuration record and shape-agnostic forward."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["SegmentationNet", "pad_to_multiple"]
+
+
+def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
+    """Pad the bottom and right of ``x`` (N, C, H, W) by reflection up to a multiple of ``multiple``.
+
+    Reflection needs the pad to be smaller than the image side, so large pads (tiny inputs) are
+    done in several reflections; a side of length 1 is replicated instead.
+    """
+    pad_h = -x.shape[-2] % multiple
+    pad_w = -x.shape[-1] % multiple
+    while pad_h or pad_w:
+        h, w = x.shape[-2:]
+        step_h, step_w = min(pad_h, max(h - 1, 0)), min(pad_w, max(w - 1, 0))
+        if step_h == 0 and step_w == 0:  # a side of length 1: nothing to reflect
+            return F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
+        x = F.pad(x, (0, step_w, 0, step_h), mode="reflect")
+        pad_h, pad_w = pad_h - step_h, pad_w - step_w
+    return x
+
+
+class SegmentationNet(nn.Module):
+    """Base class: stores the constructor arguments and pads inputs to a valid size.
+
+    Subclasses set the class attribute ``arch`` (registry name), call
+    ``super().__init__(config)`` with a dict of *all* their constructor arguments, define
+    ``self.depth`` (number of 2x downsamplings) and implement :meth:`forward_valid` for inputs
+    whose H and W are multiples of ``2 ** depth``.
+    """
+
+    arch: str = ""
+    depth: int
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__()
+        self._config = dict(config)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """Constructor arguments (JSON-serialisable); ``type(net)(**net.config)`` rebuilds it."""
+        return dict(self._config)
+
+    @property
+    def in_channels(self) -> int:
+        return int(self._config["in_channels"])
+
+    @property
+    def out_channels(self) -> int:
+        return int(self._config["out_channels"])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits (N, out_channels, H, W) for an input (N, in_channels, H, W) of any H, W."""
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(
+                f"{self.arch} expects input (N, {self.in_channels}, H, W), got {tuple(x.shape)}"
+            )
+        h, w = x.shape[-2:]
+        y = self.forward_valid(pad_to_multiple(x, 2**self.depth))
+        return y[..., :h, :w]
+
+    def forward_valid(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{k}={v!r}" for k, v in self._config.items())
+
+
+def check_common(in_channels: int, out_channels: int, depth: int, base_channels: int) -> None:
+    """Validate the arguments every architecture shares (ValueError naming the argument)."""
+    for name, value, low in (
+        ("in_channels", in_channels, 1),
+        ("out_channels", out_channels, 1),
+        ("depth", depth, 1),
+        ("base_channels", base_channels, 1),
+    ):
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
