@@ -1,0 +1,26 @@
+"""Evaluation: matching predicted to true particles, scores, size-distribution agreement.
+
+Object scores follow the usual definitions (IoU by label co-occurrence, one-to-one Hungarian
+matching at IoU >= 0.5, precision, recall, F1, panoptic quality); see
+:func:`score_instances`.  ImageJ/Fiji import and export live in :mod:`nanosizer.evaluate.imagej`.
+"""
+
+from ._matching import (
+    AP_THRESHOLDS,
+    iou_matrix,
+    match_instances,
+    pixel_scores_from_counts,
+    remove_small,
+    score_instances,
+    score_pixels,
+)
+
+__all__ = [
+    "AP_THRESHOLDS",
+    "iou_matrix",
+    "match_instances",
+    "pixel_scores_from_counts",
+    "remove_small",
+    "score_instances",
+    "score_pixels",
+]
