@@ -7,16 +7,18 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
+from ._base import pad_to_multiple
 from .device import autocast, prepare_for_inference, select_device
 
 __all__ = ["predict", "tile_starts", "blend_window"]
 
 
-def tile_starts(size: int, tile: int, overlap: int) -> list[int]:
+def tile_starts(size: int, tile: int, overlap: int, align: int = 1) -> list[int]:
     """Start offsets of tiles of length ``min(tile, size)`` covering ``size`` with >= ``overlap``.
 
-    Tiles advance by ``tile - overlap``; the last tile is aligned with the end, so it may overlap
-    its neighbour more.
+    Tiles advance by ``tile - overlap`` rounded down to a multiple of ``align`` (at least
+    ``align``); the last tile is aligned with the end, so it may overlap its neighbour more.  When
+    ``size`` and ``tile`` are multiples of ``align``, so are all starts.
 
     >>> tile_starts(10, 4, 1)
     [0, 3, 6]
@@ -25,7 +27,8 @@ def tile_starts(size: int, tile: int, overlap: int) -> list[int]:
     """
     if size <= tile:
         return [0]
-    return [*range(0, size - tile, tile - overlap), size - tile]
+    step = max(align, (tile - overlap) // align * align)
+    return [*range(0, size - tile, step), size - tile]
 
 
 def blend_window(length: int, overlap: int, taper_start: bool, taper_end: bool) -> np.ndarray:
@@ -77,10 +80,18 @@ def _run(net: torch.nn.Module, x: torch.Tensor, amp: bool) -> torch.Tensor:
 def _predict_tiled(
     net: torch.nn.Module, x: torch.Tensor, tile: int, overlap: int, amp: bool, batch_size: int
 ) -> np.ndarray:
-    """Blend tile predictions of ``x`` (1, 1, H, W) into (C, H, W) float32 logits."""
+    """Blend tile predictions of ``x`` (1, 1, H, W) into (C, H, W) float32 logits.
+
+    The image is first padded exactly as the network pads a whole image, and tiles start at
+    multiples of ``2**depth``, so every tile sees the same pooling grid as the whole image.
+    """
+    h0, w0 = x.shape[-2:]
+    align = 2 ** getattr(net, "depth", 0)
+    x = pad_to_multiple(x, align)
+    tile = max(align, tile // align * align)
     h, w = x.shape[-2:]
     th, tw = min(tile, h), min(tile, w)
-    ys, xs = tile_starts(h, tile, overlap), tile_starts(w, tile, overlap)
+    ys, xs = tile_starts(h, tile, overlap, align), tile_starts(w, tile, overlap, align)
     wy = {y: blend_window(th, overlap, y > 0, y + th < h) for y in ys}
     wx = {x0: blend_window(tw, overlap, x0 > 0, x0 + tw < w) for x0 in xs}
     out: np.ndarray | None = None
@@ -96,7 +107,7 @@ def _predict_tiled(
             weight[y : y + th, x0 : x0 + tw] += win
     assert out is not None
     out /= weight
-    return out
+    return out[:, :h0, :w0]
 
 
 def predict(
@@ -125,8 +136,9 @@ def predict(
     image : (H, W) ndarray of float32
         Normalised image (as during training).
     tile : int, optional
-        Tile side in pixels (a multiple of ``2**depth`` avoids internal padding); None runs the
-        whole image in one pass.  Images smaller than a tile are processed whole.
+        Tile side in pixels, rounded down to a multiple of ``2**net.depth`` (tiles start on the
+        network's pooling grid); None runs the whole image in one pass.  Images smaller than a
+        tile are processed whole.
     overlap : int
         Minimum overlap of neighbouring tiles in pixels (``0 <= overlap < tile``).
     device : str or torch.device, optional
