@@ -1,0 +1,29 @@
+"""Synthetic micrographs with exact instance labels, for training and testing segmentation.
+
+Public API
+----------
+:class:`SynthConfig` (with :class:`ParticleConfig`, :class:`ArrangementConfig`,
+:class:`ImagingConfig`, :class:`OverlayConfig`) describes one image; :func:`random_config`
+draws a domain-randomised one; :func:`generate` renders it into a :class:`Sample` (image,
+labels, truth table); :class:`SyntheticDataset` serves ``(image, labels)`` pairs on the fly.
+"""
+
+from ._config import (
+    CLUSTER_MODES,
+    MODALITIES,
+    SHAPES,
+    ArrangementConfig,
+    ImagingConfig,
+    OverlayConfig,
+    ParticleConfig,
+    SynthConfig,
+)
+from ._dataset import SyntheticDataset
+from ._generate import Sample, generate
+from ._random import random_config
+
+__all__ = [
+    "SHAPES", "CLUSTER_MODES", "MODALITIES",
+    "SynthConfig", "ParticleConfig", "ArrangementConfig", "ImagingConfig", "OverlayConfig",
+    "Sample", "generate", "random_config", "SyntheticDataset",
+]
