@@ -1,0 +1,101 @@
+"""``nanosizer analyze``: particle size distribution of micrographs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+HELP = "Segment and measure particles in micrographs; write a size distribution report."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``nanosizer analyze``."""
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", help="image files, folders or glob patterns"
+    )
+    parser.add_argument(
+        "--sample", action="store_true",
+        help="analyse the built-in sample micrograph (a synthetic SEM image shipped with nanosizer)",
+    )
+    parser.add_argument("--out", default="results", metavar="DIR",
+                        help="results folder (default: ./results); must be empty or new")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the contents of a non-empty results folder")
+    parser.add_argument("--method", default="unet", choices=("unet", "multiresunet", "classical"),
+                        help="segmentation method (default: unet, the shipped model)")
+    parser.add_argument("--model", metavar="MODEL_DIR",
+                        help="model folder for the CNN methods (default: the shipped model)")
+    parser.add_argument("--pixel-size", metavar="LENGTH",
+                        help='pixel size overriding the file\'s metadata, e.g. "7.34 nm", "0.5 um"')
+    parser.add_argument("--measure", default="feret_min", choices=("feret_min", "feret_max", "ecd"),
+                        help="size measure of the distribution (default: minimum Feret diameter)")
+    parser.add_argument("--infobar", default="auto", metavar="auto|none|ROW",
+                        help="microscope info bar: detect (auto), ignore (none) or first row")
+    parser.add_argument("--include-border", action="store_true",
+                        help="keep particles touching the image border or info bar in statistics")
+    parser.add_argument("--min-area", type=int, default=0, metavar="PX",
+                        help="drop particles smaller than this many pixels")
+    parser.add_argument("--excel", action="store_true", help="also write results.xlsx")
+    parser.add_argument("--no-overlays", action="store_true", help="skip overlays/<stem>.png")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap intervals")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+
+
+def _infobar(text: str):
+    from ..errors import InputError
+
+    if text in ("auto", "none"):
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise InputError(f"--infobar must be auto, none or a row number, got {text!r}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``nanosizer analyze``."""
+    from ..errors import InputError
+    from ..pipeline import AnalyzeConfig, analyze
+
+    paths = list(args.paths)
+    if args.sample:
+        from ..data import sample_path
+
+        paths.append(str(sample_path()))
+    if not paths:
+        raise InputError("no images given; name image files, folders or globs, or pass --sample")
+    if args.pixel_size is not None:
+        from ..io import parse_length_nm
+
+        try:
+            parse_length_nm(args.pixel_size)
+        except ValueError as exc:
+            raise InputError(f"--pixel-size: {exc}") from None
+    config = AnalyzeConfig(
+        method=args.method, model=args.model, measure=args.measure, pixel_size=args.pixel_size,
+        infobar=_infobar(args.infobar), include_border=args.include_border,
+        min_area_px=args.min_area, excel=args.excel, overlays=not args.no_overlays,
+        seed=args.seed,
+    )
+    result = analyze(paths, args.out, config, overwrite=args.overwrite, progress=not args.quiet)
+    if not args.quiet:
+        _print_summary(result)
+    return 0
+
+
+def _print_summary(result) -> None:
+    pooled = result.summary.iloc[-1]
+    unit = result.unit
+    print(f"{len(result.images)} image(s), {int(pooled['n_detected'])} particles detected, "
+          f"{int(pooled['n'])} in statistics ({result.config.measure}, {unit})")
+    if pooled["n"] > 0:
+        print(f"  mean {pooled['mean']:.1f} ± {pooled['std']:.1f} {unit}, median "
+              f"{pooled['median']:.1f} {unit}, D10/D50/D90 {pooled['d10']:.1f}/"
+              f"{pooled['d50']:.1f}/{pooled['d90']:.1f} {unit}")
+    if unit == "nm":
+        print(f"  EU screen: {pooled['eu_share_below_100nm']:.1%} below 100 nm "
+              f"(95% CI {pooled['eu_ci_low']:.1%}-{pooled['eu_ci_high']:.1%}): "
+              f"{pooled['eu_verdict']}")
+    else:
+        print("  no pixel size: sizes are in pixels (pass --pixel-size to calibrate)")
+    print(f"results in {result.out}", file=sys.stdout)

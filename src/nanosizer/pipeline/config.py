@@ -1,0 +1,77 @@
+"""Settings of an ``analyze`` run."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+__all__ = ["AnalyzeConfig", "MEASURES"]
+
+# Size measure name -> human-readable axis label (unit appended by the report).
+MEASURES: dict[str, str] = {
+    "feret_min": "minimum Feret diameter",
+    "feret_max": "maximum Feret diameter",
+    "ecd": "equivalent circular diameter",
+}
+
+
+@dataclass(frozen=True)
+class AnalyzeConfig:
+    """How to turn micrographs into a size distribution.
+
+    Parameters
+    ----------
+    method : str
+        Segmentation method: ``'unet'`` (default, shipped model), ``'multiresunet'`` or
+        ``'classical'``.
+    model : str or None
+        Model folder for the CNN methods; None uses the shipped model of ``method``.
+    measure : {'feret_min', 'feret_max', 'ecd'}
+        Size measure of the distribution (the EU definition uses the minimum Feret diameter).
+    pixel_size : str or None
+        Override of every image's pixel size, e.g. ``"7.34 nm"``; None reads it from the file.
+    infobar : 'auto', 'none' or int
+        Info-bar handling: detect it, ignore it, or exclude the rows from this index on.
+    include_border : bool
+        Keep particles touching the image border or info bar in the statistics.
+    min_area_px : int
+        Particles smaller than this (in pixels) are dropped after segmentation.
+    n_boot : int
+        Bootstrap resamples for the confidence intervals.
+    ci : float
+        Confidence level of all intervals.
+    seed : int
+        Seed of the bootstrap.
+    excel : bool
+        Also write ``results.xlsx``.
+    overlays : bool
+        Write ``overlays/<stem>.png``.
+    """
+
+    method: str = "unet"
+    model: str | None = None
+    measure: str = "feret_min"
+    pixel_size: str | None = None
+    infobar: str | int = "auto"
+    include_border: bool = False
+    min_area_px: int = 0
+    n_boot: int = 2000
+    ci: float = 0.95
+    seed: int = 0
+    excel: bool = False
+    overlays: bool = True
+
+    def __post_init__(self) -> None:
+        from ..segment import METHODS
+
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
+        if self.measure not in MEASURES:
+            raise ValueError(f"measure must be one of {', '.join(MEASURES)}, got {self.measure!r}")
+        if not (isinstance(self.infobar, int) or self.infobar in ("auto", "none")):
+            raise ValueError(f"infobar must be 'auto', 'none' or a row index, got {self.infobar!r}")
+        if self.min_area_px < 0 or self.n_boot < 0 or not 0 < self.ci < 1:
+            raise ValueError("min_area_px and n_boot must be >= 0 and ci in (0, 1)")
+
+    def to_dict(self) -> dict:
+        """JSON-ready settings for run.json."""
+        return asdict(self)

@@ -1,0 +1,115 @@
+"""Writing an ``analyze`` run's results folder, all or nothing.
+
+Everything is written into a hidden staging folder beside ``out`` and moved into place only when
+the whole run succeeded, so a failed or interrupted run leaves no partial results.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from .config import MEASURES, AnalyzeConfig
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .run import AnalysisResult
+
+__all__ = ["ResultWriter"]
+
+
+class ResultWriter:
+    """Collects the files of one run in a staging folder and publishes them at the end.
+
+    Parameters
+    ----------
+    out : path
+        Final results folder; must be absent or empty unless ``overwrite``.
+    overwrite : bool
+        Replace an existing non-empty folder (only after the run succeeded).
+    config : AnalyzeConfig
+        Run settings (decides overlays and the Excel workbook).
+    """
+
+    def __init__(self, out: str | Path, *, overwrite: bool, config: AnalyzeConfig) -> None:
+        from ..io import StagedDir
+
+        self.config = config
+        self._staged = StagedDir(Path(out), overwrite=overwrite)
+        self.root = self._staged.path
+        (self.root / "labels").mkdir()
+        if config.overlays:
+            (self.root / "overlays").mkdir()
+
+    def add_image(self, micrograph, labels: np.ndarray, particles: pd.DataFrame) -> None:
+        """Write ``labels/<stem>.tif`` and ``overlays/<stem>.png`` of one image."""
+        from ..io import write_label_image, write_png
+
+        write_label_image(self.root / "labels" / f"{micrograph.name}.tif", labels)
+        if self.config.overlays:
+            from ..report.overlay import label_overlay
+
+            excluded = particles.loc[~particles["in_statistics"].astype(bool), "label"]
+            rgb = label_overlay(
+                micrograph.data, labels, excluded=excluded.tolist(),
+                mask=micrograph.analysis_mask,
+            )
+            write_png(self.root / "overlays" / f"{micrograph.name}.png", rgb)
+
+    def finish(self, result: "AnalysisResult") -> Path:
+        """Write the tables, histogram and run.json, then publish the folder."""
+        from .. import __version__
+        from ..io import write_table
+
+        write_table(self.root / "particles.csv", result.particles)
+        write_table(self.root / "summary.csv", result.summary)
+        self._histogram(result)
+        run = {
+            "nanosizer_version": __version__,
+            "settings": self.config.to_dict(),
+            "unit": result.unit,
+            "unit_note": (
+                "sizes in nanometres"
+                if result.unit == "nm"
+                else "no pixel size known: all sizes are in pixels"
+            ),
+            "images": [r.to_dict() for r in result.images],
+        }
+        (self.root / "run.json").write_text(json.dumps(run, indent=2, default=_jsonable))
+        if self.config.excel:
+            with pd.ExcelWriter(self.root / "results.xlsx") as xls:
+                result.summary.to_excel(xls, sheet_name="summary", index=False)
+                result.particles.to_excel(xls, sheet_name="particles", index=False)
+        return self._staged.commit()
+
+    def abort(self) -> None:
+        """Remove everything written so far."""
+        self._staged.discard()
+
+    def _histogram(self, result: "AnalysisResult") -> None:
+        from matplotlib.figure import Figure
+
+        from ..report.plots import plot_size_histogram
+        from ..stats import size_distribution
+        from .summary import statistics_values
+
+        values = statistics_values(result.particles, self.config.measure, result.unit)
+        dist = size_distribution(values, result.unit, n_boot=0)
+        fig = Figure(figsize=(6, 4), dpi=120, layout="constrained")
+        ax = fig.add_subplot()
+        label = f"{MEASURES[self.config.measure]} ({result.unit})"
+        plot_size_histogram(ax, values, dist, label)
+        fig.savefig(self.root / "histogram.png")
+
+
+def _jsonable(obj):
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating,)):
+        return float(obj)
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"cannot write {type(obj).__name__} to run.json")

@@ -1,0 +1,215 @@
+"""``analyze``: micrograph files -> labels, particle table and size distribution."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from .config import AnalyzeConfig
+
+__all__ = ["AnalysisResult", "ImageRecord", "analyze", "analyze_image"]
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    """What ``analyze`` learnt about one image (written to run.json)."""
+
+    name: str
+    path: str
+    shape: tuple[int, int]
+    pixel_size: dict
+    infobar_top: int | None
+    n_particles: int
+    metadata: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict."""
+        return {
+            "name": self.name,
+            "path": self.path,
+            "shape": list(self.shape),
+            "pixel_size": self.pixel_size,
+            "infobar_rows": (
+                None if self.infobar_top is None else [self.infobar_top, self.shape[0] - 1]
+            ),
+            "n_particles": self.n_particles,
+            "reader": self.metadata,
+        }
+
+
+@dataclass
+class AnalysisResult:
+    """Outcome of :func:`analyze`.
+
+    Attributes
+    ----------
+    particles : DataFrame
+        One row per particle of every image (``image``, ``label``, measures,
+        ``in_statistics``).
+    summary : DataFrame
+        One row per image and a last row ``image == "pooled"``.
+    images : list of ImageRecord
+        Per-image facts (calibration source, info bar, particle count).
+    unit : str
+        ``"nm"`` for calibrated results, ``"px"`` otherwise.
+    out : Path or None
+        Results folder, when one was written.
+    """
+
+    particles: pd.DataFrame
+    summary: pd.DataFrame
+    images: list[ImageRecord]
+    unit: str
+    config: AnalyzeConfig
+    out: Path | None = None
+
+
+def _drop_small(labels: np.ndarray, min_area: int) -> np.ndarray:
+    if min_area <= 1 or labels.max() == 0:
+        return labels
+    areas = np.bincount(labels.ravel())
+    small = np.flatnonzero(areas < min_area)
+    small = small[small > 0]
+    if small.size:
+        labels = labels.copy()
+        labels[np.isin(labels, small)] = 0
+    return labels
+
+
+def analyze_image(path: Path, config: AnalyzeConfig):
+    """Read, segment and measure one micrograph.
+
+    Parameters
+    ----------
+    path : Path
+        Image file.
+    config : AnalyzeConfig
+        Run settings.
+
+    Returns
+    -------
+    micrograph : Micrograph
+    labels : (H, W) ndarray of int32
+        Instance labels with the image's full shape (0 in the info bar).
+    particles : DataFrame
+        :func:`nanosizer.measure_particles` table with ``image`` and ``in_statistics``
+        columns added.
+    """
+    from ..io import read_micrograph
+    from ..measure import measure_particles
+    from ..segment import segment
+
+    mg = read_micrograph(path, pixel_size=config.pixel_size, infobar=config.infobar)
+    labels = segment(mg, config.method, model=config.model)
+    labels = _drop_small(np.asarray(labels, dtype=np.int32), config.min_area_px)
+    table = measure_particles(labels, mg.data, mg.pixel_size, exclude=~mg.analysis_mask)
+    table.insert(0, "image", mg.name)
+    table["in_statistics"] = True if config.include_border else ~table["touches_border"]
+    return mg, labels, table
+
+
+def _check_unique_stems(paths: Sequence[Path]) -> None:
+    seen: dict[str, Path] = {}
+    for p in paths:
+        if p.stem in seen:
+            raise InputError(
+                f"{p} and {seen[p.stem]} have the same name {p.stem!r}, so their results would "
+                "overwrite each other; analyse them in separate runs"
+            )
+        seen[p.stem] = p
+
+
+def _common_unit(records: Sequence[ImageRecord]) -> str:
+    units = {r.pixel_size["unit"] for r in records}
+    if len(units) > 1:
+        raw = next(r for r in records if r.pixel_size["unit"] == "px")
+        raise InputError(
+            f"{raw.path} has no pixel size while other images do, so sizes cannot be pooled; "
+            "pass --pixel-size or analyse it separately"
+        )
+    return units.pop() if units else "px"
+
+
+def analyze(
+    paths: str | Path | Iterable[str | Path],
+    out: str | Path | None = None,
+    config: AnalyzeConfig | None = None,
+    *,
+    overwrite: bool = False,
+    progress: bool = False,
+    on_image: Callable[[str, int], None] | None = None,
+) -> AnalysisResult:
+    """Measure the particle size distribution of one or more micrographs.
+
+    Parameters
+    ----------
+    paths : path, glob or iterable of them
+        Image files, folders (their images) or glob patterns.
+    out : path, optional
+        Results folder (``particles.csv``, ``summary.csv``, ``labels/``, ``overlays/``,
+        ``histogram.png``, ``run.json``). It must be empty or absent unless ``overwrite``.
+        Results appear only when the whole run succeeded.
+    config : AnalyzeConfig, optional
+        Settings; defaults to the shipped UNet and minimum Feret diameter.
+    overwrite : bool
+        Replace the contents of a non-empty ``out``.
+    progress : bool
+        Show a progress bar on stderr.
+    on_image : callable, optional
+        Called as ``on_image(name, n_particles)`` after each image.
+
+    Returns
+    -------
+    AnalysisResult
+
+    Raises
+    ------
+    InputError
+        When a path is missing or unreadable, the results folder is occupied, or calibrated
+        and uncalibrated images are mixed.
+    """
+    from ..io import expand_paths
+    from .outputs import ResultWriter
+    from .summary import summarize
+
+    config = config or AnalyzeConfig()
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    files = expand_paths([str(p) for p in paths])
+    _check_unique_stems(files)
+    writer = ResultWriter(out, overwrite=overwrite, config=config) if out is not None else None
+    tables, records = [], []
+    try:
+        iterator: Iterable[Path] = files
+        if progress:
+            from tqdm.auto import tqdm
+
+            iterator = tqdm(files, desc="analyze", unit="image")
+        for path in iterator:
+            mg, labels, table = analyze_image(path, config)
+            record = ImageRecord(
+                mg.name, str(path), mg.shape, mg.pixel_size.to_dict(), mg.infobar_top,
+                int(table.shape[0]), dict(mg.metadata),
+            )
+            if writer is not None:
+                writer.add_image(mg, labels, table)
+            tables.append(table)
+            records.append(record)
+            if on_image is not None:
+                on_image(mg.name, record.n_particles)
+        unit = _common_unit(records)
+        particles = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+        summary = summarize(particles, records, config, unit)
+        result = AnalysisResult(particles, summary, records, unit, config)
+        if writer is not None:
+            result.out = writer.finish(result)
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    return result
