@@ -1,0 +1,186 @@
+"""Decoders: one function per file family, returning raw pixels, calibration and facts.
+
+Each ``decode_*`` function returns ``(pixels, pixel_size_or_None, metadata)``; ``pixels`` may
+still be colour or a stack (see :func:`nanosizer.io._grey.to_grey_float32`).  Decoding errors
+propagate; :func:`nanosizer.io.read_micrograph` turns them into one-line InputErrors.
+"""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from ._calibration import PixelSize
+from ._grey import palette_to_grey
+from ._metadata import calibration_from_axes, calibration_from_tescan_text
+
+__all__ = ["FORMATS", "IMAGE_EXTENSIONS", "decode"]
+
+# Extension -> (format name, decoder name).  EM formats go through RosettaSciIO plugins.
+FORMATS: dict[str, tuple[str, str]] = {
+    ".tif": ("TIFF", "tiff"),
+    ".tiff": ("TIFF", "tiff"),
+    ".png": ("PNG", "pillow"),
+    ".jpg": ("JPEG", "pillow"),
+    ".jpeg": ("JPEG", "pillow"),
+    ".bmp": ("BMP", "pillow"),
+    ".dm3": ("DM3", "rsciio:digitalmicrograph"),
+    ".dm4": ("DM4", "rsciio:digitalmicrograph"),
+    ".emd": ("EMD", "rsciio:emd"),
+    ".ser": ("SER", "rsciio:tia"),
+    ".mrc": ("MRC", "rsciio:mrc"),
+}
+IMAGE_EXTENSIONS = frozenset(FORMATS)
+
+# TIFF tag numbers of DigitalMicrograph-written TIFFs (as RosettaSciIO checks them).
+_DM_TAGS = {65003, 65004, 65005, 65009, 65010, 65011, 65006, 65007, 65008, 65012, 65022}
+_TESCAN_TAG = 50431
+
+
+def decode(path: Path) -> tuple[np.ndarray, PixelSize | None, dict]:
+    """Decode ``path`` according to its extension (see :data:`FORMATS`)."""
+    fmt, decoder = FORMATS[path.suffix.lower()]
+    if decoder == "tiff":
+        pixels, pixel_size, meta = decode_tiff(path)
+    elif decoder == "pillow":
+        pixels, pixel_size, meta = decode_pillow(path)
+    else:
+        pixels, pixel_size, meta = decode_rsciio(path, decoder.split(":", 1)[1], fmt)
+    return pixels, pixel_size, {"format": fmt, **meta}
+
+
+def decode_tiff(path: Path) -> tuple[np.ndarray, PixelSize | None, dict]:
+    """Pixels of the first image of a TIFF via tifffile; calibration via RosettaSciIO.
+
+    Palette images are mapped through their colour map (RosettaSciIO would return indices),
+    MinIsWhite images are inverted, and grey+alpha keeps the grey channel.
+    """
+    import tifffile
+
+    with tifffile.TiffFile(path) as tif:
+        series = tif.series[0]
+        page = series.pages[0]
+        data = page.asarray()
+        meta = {"dtype": str(data.dtype)}
+        frames = int(np.prod(series.shape) // max(1, np.prod(page.shape)))
+        if frames > 1:
+            meta["frames"] = frames
+            meta["frame_used"] = f"first of {frames} frames"
+        photometric = page.photometric
+        if photometric == tifffile.PHOTOMETRIC.PALETTE and page.colormap is not None:
+            data = palette_to_grey(data, page.colormap, page.bitspersample)
+            meta["colour"] = "palette"
+        elif photometric == tifffile.PHOTOMETRIC.MINISWHITE and data.dtype.kind in "ui":
+            data = (2 ** page.bitspersample - 1) - data.astype(np.int64)
+            meta["inverted"] = "MinIsWhite"
+        if page.planarconfig == tifffile.PLANARCONFIG.SEPARATE and data.ndim == 3:
+            data = np.moveaxis(data, 0, -1)
+        if data.ndim == 3 and data.shape[-1] == 2:  # grey + alpha
+            data = data[..., 0]
+        vendor = _tiff_vendor(tif, page)
+        tescan = page.tags.get(_TESCAN_TAG)
+        tescan_text = _tag_text(tescan.value) if tescan is not None else None
+    if vendor is not None:
+        meta["vendor"] = vendor
+    if tescan_text is not None:
+        meta["vendor"] = "TESCAN"
+        return data, calibration_from_tescan_text(tescan_text, "metadata (TESCAN)"), meta
+    if vendor is None:
+        return data, None, meta
+    return data, _rsciio_tiff_calibration(path, vendor, meta), meta
+
+
+def _tiff_vendor(tif, page) -> str | None:
+    """Name of the metadata flavour RosettaSciIO can calibrate from, or None."""
+    tags = page.tags
+    if "CZ_SEM" in tags:
+        return "Zeiss CZ_SEM"
+    if tif.is_fei:
+        return "FEI/Thermo"
+    if "SightX_Notes" in tags:
+        return "JEOL SightX"
+    if tif.is_sis:
+        return "Olympus SIS"
+    if tif.is_tvips:
+        return "TVIPS"
+    if any(code in tags for code in _DM_TAGS):
+        return "DigitalMicrograph"
+    if tif.is_imagej:
+        return "ImageJ"
+    return None
+
+
+def _rsciio_tiff_calibration(path: Path, vendor: str, meta: dict) -> PixelSize | None:
+    from rsciio.tiff import file_reader
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            signals = file_reader(str(path))
+    except Exception as exc:  # noqa: BLE001 - calibration is optional; pixels were read
+        meta["calibration_error"] = f"{type(exc).__name__}: {exc}"
+        return None
+    return calibration_from_axes(signals[0]["axes"], f"metadata ({vendor})")
+
+
+def _tag_text(value) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+def decode_pillow(path: Path) -> tuple[np.ndarray, PixelSize | None, dict]:
+    """PNG, JPEG and BMP through Pillow; palettes are applied, colour is kept for later."""
+    from PIL import Image
+
+    with Image.open(path) as img:
+        img.load()
+        meta = {"mode": img.mode}
+        if getattr(img, "n_frames", 1) > 1:
+            meta["frames"] = img.n_frames
+            meta["frame_used"] = f"first of {img.n_frames} frames"
+        mode = img.mode
+        if mode == "1":
+            data = np.asarray(img.convert("L"))
+        elif mode in ("L", "I", "F") or mode.startswith("I;16"):
+            data = np.asarray(img)
+        elif mode in ("LA", "La"):
+            data = np.asarray(img)[..., 0]
+        elif mode in ("P", "PA"):
+            data = np.asarray(img.convert("RGBA"))
+            meta["colour"] = "palette"
+        else:
+            data = np.asarray(img.convert("RGBA" if "A" in mode else "RGB"))
+    meta["dtype"] = str(data.dtype)
+    return data, None, meta
+
+
+def decode_rsciio(path: Path, plugin: str, fmt: str) -> tuple[np.ndarray, PixelSize | None, dict]:
+    """EM formats through a RosettaSciIO plugin: the first 2-D signal, first navigation index."""
+    module = importlib.import_module(f"rsciio.{plugin}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        signals = module.file_reader(str(path))
+    images = [s for s in signals if sum(not ax.get("navigate", False) for ax in s["axes"]) == 2]
+    if not images:
+        raise ValueError(f"the {fmt} file holds no 2-D image (only spectra or tables)")
+    signal = images[0]
+    data = np.asarray(signal["data"])
+    axes = signal["axes"]
+    nav = [i for i, ax in enumerate(axes) if ax.get("navigate", False)]
+    meta: dict = {"dtype": str(data.dtype)}
+    if len(images) > 1:
+        meta["signals"] = f"first image of {len(images)}"
+    if nav and data.ndim == len(axes):
+        frames = int(np.prod([data.shape[i] for i in nav]))
+        meta["frames"] = frames
+        meta["frame_used"] = f"first of {frames} frames"
+        index = tuple(0 if i in nav else slice(None) for i in range(data.ndim))
+        data = data[index]
+    title = signal.get("metadata", {}).get("General", {}).get("title")
+    if title:
+        meta["title"] = str(title)
+    return data, calibration_from_axes(axes, f"metadata ({fmt})"), meta

@@ -1,0 +1,137 @@
+"""``read_micrograph``: any supported file to a calibrated grey :class:`Micrograph`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal, Union
+
+from ..errors import InputError
+from ._calibration import PixelSize
+from ._formats import FORMATS, decode
+from ._grey import to_grey_float32
+from ._infobar import detect_infobar
+from ._metadata import calibration_from_sidecar
+from ._micrograph import Micrograph
+
+__all__ = ["read_micrograph"]
+
+PixelSizeLike = Union[str, float, PixelSize, None]
+InfobarLike = Union[Literal["auto", "none"], int, None]
+
+
+def read_micrograph(
+    path: str | os.PathLike,
+    pixel_size: PixelSizeLike = None,
+    infobar: InfobarLike = "auto",
+) -> Micrograph:
+    """Read a micrograph, its pixel size and its info bar.
+
+    Parameters
+    ----------
+    path : str or path-like
+        TIFF (8/16/32-bit, float, palette, RGB/RGBA; Zeiss, FEI/Thermo, JEOL, Hitachi, TESCAN,
+        ImageJ, DigitalMicrograph calibrations), PNG, JPEG, BMP, DM3/DM4, EMD, SER or MRC.
+    pixel_size : str, float, PixelSize or None, optional
+        Overrides the file's calibration: text such as ``"7.34 nm"`` or ``"0.5 um"``, a number
+        of nanometres, or a PixelSize.  None uses the file's metadata (embedded, then a vendor
+        sidecar file); without any the image is uncalibrated (results in pixels).
+    infobar : {"auto", "none"} or int, optional
+        ``"auto"`` detects a microscope info bar at the bottom (:func:`detect_infobar`),
+        ``"none"`` (or None) assumes there is none, an int is the first row of the bar.
+
+    Returns
+    -------
+    Micrograph
+        ``data`` is (H, W) float32 on the file's own grey scale: colour is converted to luma,
+        palettes are applied, stacks give their first frame (``metadata["frame_used"]``), and
+        NaN/inf pixels are replaced by the median of the others
+        (``metadata["nonfinite_pixels_filled"]``).
+
+    Raises
+    ------
+    InputError
+        Missing, empty, unsupported, damaged or too small (< 8x8) files, files with no finite
+        pixel, unreadable pixel sizes and info-bar rows outside the image.
+    """
+    path = Path(path)
+    user_size = _user_pixel_size(pixel_size)
+    _check_file(path)
+    try:
+        pixels, file_size, metadata = decode(path)
+    except InputError:
+        raise
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any decoder failure means a bad file
+        fmt = FORMATS[path.suffix.lower()][0]
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise InputError(
+            f"{path}: cannot read it as {fmt} ({reason}); the file is damaged, truncated or not "
+            f"really a {fmt} image - export or copy it again"
+        ) from None
+    data = to_grey_float32(pixels, path, metadata)
+    if file_size is None:
+        file_size = calibration_from_sidecar(path)
+    size = user_size or file_size or PixelSize(None, "none")
+    if user_size is not None and file_size is not None:
+        metadata["file_pixel_size_nm"] = file_size.nm
+    infobar_top = _infobar_top(infobar, data, path, metadata)
+    return Micrograph(data, size, path, infobar_top, metadata)
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise InputError(f"{path}: no such file; check the path")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder; give an image file (or pass folders to analyze)")
+    if path.suffix.lower() not in FORMATS:
+        known = ", ".join(sorted({ext.lstrip(".") for ext in FORMATS}))
+        raise InputError(
+            f"{path}: unsupported file type {path.suffix or '(no extension)'!r}; "
+            f"give an image file ({known})"
+        )
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty (0 bytes); copy the image again")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"{path}: permission denied; make the file readable")
+
+
+def _user_pixel_size(value: PixelSizeLike) -> PixelSize | None:
+    if value is None or isinstance(value, PixelSize):
+        return value
+    if isinstance(value, str):
+        try:
+            return PixelSize.parse(value, source="user")
+        except ValueError as exc:
+            raise InputError(f"pixel size: {exc}") from None
+    try:
+        return PixelSize(float(value), "user")
+    except (TypeError, ValueError):
+        raise InputError(
+            f"pixel size must be a positive length such as '7.34 nm' or a number of nm, "
+            f"got {value!r}"
+        ) from None
+
+
+def _infobar_top(infobar: InfobarLike, data, path: Path, metadata: dict) -> int | None:
+    height = data.shape[0]
+    if infobar is None or infobar == "none":
+        metadata["infobar"] = "none (disabled)"
+        return None
+    if infobar == "auto":
+        top = detect_infobar(data)
+        metadata["infobar"] = "detected" if top is not None else "none detected"
+        return top
+    if isinstance(infobar, bool) or not isinstance(infobar, (int,)) and not hasattr(
+        infobar, "__index__"
+    ):
+        raise InputError(f"infobar must be 'auto', 'none' or a row number, got {infobar!r}")
+    row = int(infobar)
+    if not 0 < row <= height:
+        raise InputError(
+            f"{path}: info bar row {row} is outside the image (height {height}); "
+            f"give a row between 1 and {height}, or 'none'"
+        )
+    metadata["infobar"] = "user"
+    return None if row == height else row
