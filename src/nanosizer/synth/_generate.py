@@ -11,7 +11,6 @@ from ._imaging import apply_artefacts, form_signal
 from ._layout import Placed, place_particles
 from ._overlay import draw_overlays
 from ._scene import render_scene
-from ._shapes import polygon_feret
 
 __all__ = ["Sample", "generate"]
 
@@ -65,8 +64,14 @@ def generate(cfg: SynthConfig, rng: int | np.random.Generator | None = None) -> 
     rng = _as_rng(rng)
     particles = place_particles(cfg, rng)
     spread = cfg.particles.brightness_spread
-    brightness = np.clip(rng.normal(1.0, spread, len(particles)), 0.3, 2.0)
-    scene = render_scene(particles, cfg.size, brightness)
+    n = len(particles)
+    brightness = np.clip(rng.normal(1.0, spread, n), 0.3, 2.0)
+    depth = np.arange(n) / max(n - 1, 1)  # 0 = back, 1 = front
+    clustered = np.array([p.cluster >= 0 for p in particles], bool)
+    lift = np.where(clustered, 0.3 * cfg.particles.median_px * depth, 0.0)
+    if cfg.imaging.modality == "sem":  # buried particles emit fewer secondary electrons
+        brightness = brightness * np.where(clustered, 0.8 + 0.2 * depth, 1.0)
+    scene = render_scene(particles, cfg.size, brightness, lift)
     signal_ = form_signal(scene, cfg.imaging, cfg.particles.median_px, rng)
     image, painter = apply_artefacts(signal_, scene.labels, cfg.imaging, rng)
     image, covered = draw_overlays(image, cfg.overlay, rng)
@@ -92,7 +97,7 @@ def _relabel_and_truth(painter, particles: list[Placed], scene, cfg: SynthConfig
     rows = []
     for i in keep:
         p = particles[i]
-        fmin, fmax = polygon_feret(p.poly)
+        fmin, fmax = p.size_px, p.feret_max_px
         centre = p.poly.mean(0)
         inside, full = scene.inside_area[i], max(scene.full_area[i], 1)
         rows.append({

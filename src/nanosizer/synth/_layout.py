@@ -22,6 +22,7 @@ class Placed:
     profile: str
     cluster: int  # -1 for isolated particles
     area: float  # true polygon area in px^2
+    feret_max_px: float  # true max Feret
 
 
 def _choose(weights: tuple[tuple[str, float], ...], rng: np.random.Generator) -> str:
@@ -64,10 +65,10 @@ def _draw_particles(cfg: SynthConfig, rng: np.random.Generator) -> list:
     while total < target and len(out) < ac.max_particles:
         size = float(np.exp(rng.normal(np.log(pc.median_px), np.log(pc.gsd))))
         shape = _choose(pc.shapes, rng)
-        unit, profile = make_shape(shape, pc, rng)
+        unit, profile, fmax = make_shape(shape, pc, rng)
         poly = unit * size
         area = polygon_area(poly)
-        out.append((poly, size, shape, profile, area))
+        out.append((poly, size, shape, profile, area, fmax * size))
         total += area
     return out
 
@@ -93,13 +94,13 @@ def place_particles(cfg: SynthConfig, rng: np.random.Generator) -> list[Placed]:
         mode = _choose(ac.cluster_modes, rng)
         placed += _grow_cluster(drawn[i : i + k], mode, cluster_id, scene, cfg, rng, margin)
         i, cluster_id = i + k, cluster_id + 1
-    for poly, size, shape, profile, area in drawn[n_cluster:]:
+    for poly, size, shape, profile, area, fmax in drawn[n_cluster:]:
         r = float(np.hypot(*poly.T).max())
         for _ in range(20):
             c = rng.uniform([-margin, -margin], [h + margin, w + margin])
             if scene.clear(c, r, 1.05):
                 scene.add(c, r)
-                placed.append(Placed(poly + c, size, shape, profile, -1, area))
+                placed.append(Placed(poly + c, size, shape, profile, -1, area, fmax))
                 break
     order = rng.permutation(len(placed))
     return [placed[j] for j in order]
@@ -109,13 +110,13 @@ def _grow_cluster(items, mode, cid, scene, cfg, rng, margin) -> list[Placed]:
     """Grow one agglomerate by attaching particles to members (support-function contact)."""
     h, w = cfg.size
     lo, hi = cfg.arrangement.gap_range
-    poly, size, shape, profile, area = items[0]
+    poly, size, shape, profile, area, fmax = items[0]
     c0 = rng.uniform([-margin, -margin], [h + margin, w + margin])
     members = [(c0, poly)]
-    out = [Placed(poly + c0, size, shape, profile, cid, area)]
+    out = [Placed(poly + c0, size, shape, profile, cid, area, fmax)]
     scene.add(c0, float(np.sqrt(area / np.pi)))
     heading = rng.uniform(0, 2 * np.pi)
-    for poly, size, shape, profile, area in items[1:]:
+    for poly, size, shape, profile, area, fmax in items[1:]:
         r_eq = float(np.sqrt(area / np.pi))
         for _ in range(8):
             if mode == "chain":
@@ -139,6 +140,6 @@ def _grow_cluster(items, mode, cid, scene, cfg, rng, margin) -> list[Placed]:
             if scene.clear(c, r_eq, 0.75 * lo, skip=parent_scene):
                 scene.add(c, r_eq)
                 members.append((c, poly))
-                out.append(Placed(poly + c, size, shape, profile, cid, area))
+                out.append(Placed(poly + c, size, shape, profile, cid, area, fmax))
                 break
     return out

@@ -121,6 +121,8 @@ def make_shape(name: str, cfg: ParticleConfig, rng: np.random.Generator) -> tupl
         Closed polygon (row, col), centred on its vertex mean.
     profile : str
         Height-profile kind: ``'dome'``, ``'facet'`` or ``'flat'``.
+    feret_max : float
+        Maximum Feret diameter of ``poly`` (its minimum Feret is 1).
     """
     poly, profile = _family_polygon(name, cfg, rng)
     if name not in ("irregular",) and cfg.roughness > 0 and name != "outline":
@@ -133,8 +135,8 @@ def make_shape(name: str, cfg: ParticleConfig, rng: np.random.Generator) -> tupl
     if rng.random() < 0.5:
         poly = poly * [1.0, -1.0]
     poly = poly - poly.mean(0)
-    fmin, _ = polygon_feret(poly)
-    return poly / fmin, profile
+    fmin, fmax = polygon_feret(poly)
+    return poly / fmin, profile, fmax / fmin
 
 
 def polygon_feret(poly: np.ndarray) -> tuple[float, float]:
