@@ -2,17 +2,39 @@
 
 from ._calibration import PixelSize, parse_length_nm
 from ._formats import IMAGE_EXTENSIONS
+from ._grey import MIN_SIDE
 from ._infobar import detect_infobar
 from ._micrograph import Micrograph
 from ._paths import expand_paths
 from ._read import read_micrograph
+from ._staging import StagedDir, prepare_output_dir, staged_output_dir
+from ._write import (
+    atomic_write,
+    atomic_write_bytes,
+    atomic_write_text,
+    write_json,
+    write_label_image,
+    write_png,
+    write_table,
+)
 
 __all__ = [
     "IMAGE_EXTENSIONS",
+    "MIN_SIDE",
     "Micrograph",
     "PixelSize",
+    "StagedDir",
+    "atomic_write",
+    "atomic_write_bytes",
+    "atomic_write_text",
     "detect_infobar",
     "expand_paths",
     "parse_length_nm",
+    "prepare_output_dir",
     "read_micrograph",
+    "staged_output_dir",
+    "write_json",
+    "write_label_image",
+    "write_png",
+    "write_table",
 ]

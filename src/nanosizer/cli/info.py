@@ -1,0 +1,74 @@
+"""``nanosizer info``: what nanosizer reads from a micrograph file."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "Show an image's size, type, pixel size (and its source), format and detected info bar."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``nanosizer info``."""
+    parser.add_argument("file", metavar="FILE", help="image file")
+    parser.add_argument("--pixel-size", metavar="LENGTH",
+                        help='pixel size overriding the file\'s metadata, e.g. "7.34 nm", "0.5 um"')
+    parser.add_argument("--infobar", default="auto", metavar="auto|none|ROW",
+                        help="microscope info bar: detect (auto), ignore (none) or first row")
+
+
+def parse_infobar(text: str):
+    """``"auto"``, ``"none"`` or a row number from the ``--infobar`` option."""
+    from ..errors import InputError
+
+    if text in ("auto", "none"):
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise InputError(f"--infobar must be auto, none or a row number, got {text!r}") from None
+
+
+def describe(micrograph) -> list[str]:
+    """Lines describing a :class:`~nanosizer.io.Micrograph` as ``nanosizer info`` prints them."""
+    meta = micrograph.metadata
+    height, width = micrograph.shape
+    size = micrograph.pixel_size
+    fmt = meta.get("format", "?")
+    if meta.get("vendor"):
+        fmt += f" ({meta['vendor']})"
+    kind = meta.get("dtype", "?")
+    if meta.get("colour"):
+        kind += f", {meta['colour']} converted to grey"
+    value = f"{size.nm:g} nm" if size.calibrated else "unknown (results in pixels)"
+    if micrograph.infobar_top is None:
+        bar = f"none ({meta.get('infobar', 'not checked')})"
+    else:
+        bar = f"rows {micrograph.infobar_top}-{height - 1} ({meta.get('infobar', '')})"
+    lines = [
+        f"file:        {micrograph.path}",
+        f"format:      {fmt}",
+        f"shape:       {height} x {width} pixels (height x width)",
+        f"dtype:       {kind}",
+        f"grey range:  {float(micrograph.data.min()):g} .. {float(micrograph.data.max()):g}",
+        f"pixel size:  {value}; source: {size.source}",
+        f"info bar:    {bar}",
+    ]
+    if meta.get("frame_used"):
+        lines.append(f"frames:      {meta['frame_used']} used")
+    if meta.get("nonfinite_pixels_filled"):
+        lines.append(f"note:        {meta['nonfinite_pixels_filled']} NaN/inf pixels replaced by "
+                     "the median grey value")
+    if meta.get("calibration_error"):
+        lines.append(f"note:        calibration metadata unreadable: {meta['calibration_error']}")
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``nanosizer info``."""
+    from ..io import read_micrograph
+
+    micrograph = read_micrograph(
+        args.file, pixel_size=args.pixel_size, infobar=parse_infobar(args.infobar)
+    )
+    print("\n".join(describe(micrograph)))
+    return 0

@@ -1,0 +1,202 @@
+"""Results folders that appear complete or not at all.
+
+:class:`StagedDir` collects a run's files in a hidden folder beside the destination and moves
+them into place only when the run succeeded; a failed or interrupted run leaves no partial
+results behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..errors import InputError
+
+__all__ = ["StagedDir", "prepare_output_dir", "staged_output_dir"]
+
+
+def _check_destination(out: Path, overwrite: bool) -> None:
+    """InputError unless ``out`` is absent, an empty folder, or (with ``overwrite``) a folder."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"results folder {out} is a file; choose another --out")
+    if out.is_dir() and not overwrite and any(out.iterdir()):
+        raise InputError(
+            f"results folder {out} is not empty; choose another --out or pass --overwrite"
+        )
+
+
+def _make_dir(path: Path, what: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            f"cannot create results folder {what} ({exc.strerror or exc}); "
+            "choose a writable --out"
+        ) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise InputError(f"results folder {what} is not writable; choose a writable --out")
+
+
+def _new_hidden_dir(parent: Path, name: str, kind: str) -> Path:
+    """Create ``parent/.<name>.<random>.<kind>`` with the user's default permissions."""
+    for _ in range(100):
+        path = parent / f".{name}.{secrets.token_hex(4)}.{kind}"
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise InputError(
+                f"cannot write next to results folder {parent / name} ({exc.strerror or exc}); "
+                "choose a writable --out"
+            ) from None
+        return path
+    raise RuntimeError(f"could not create a staging folder in {parent}")
+
+
+def prepare_output_dir(out: str | os.PathLike, overwrite: bool = False) -> Path:
+    """Create the results folder ``out`` (with parents) and check that it may be written.
+
+    Parameters
+    ----------
+    out : path-like
+        Results folder.
+    overwrite : bool, optional
+        Accept a non-empty folder (its files with the names of new results are replaced).
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    InputError
+        ``out`` is a file, is not empty (without ``overwrite``), or cannot be created/written.
+    """
+    out = Path(out)
+    _check_destination(out, overwrite)
+    _make_dir(out, out)
+    return out
+
+
+class StagedDir:
+    """A hidden staging folder beside ``out`` whose content is published on :meth:`commit`.
+
+    Parameters
+    ----------
+    out : path-like
+        Final results folder: absent or empty, or anything with ``overwrite``.  Checked at once,
+        so a run fails before doing any work.
+    overwrite : bool, optional
+        On commit, replace the entries of ``out`` that have the names of new results (whole
+        sub-folders such as ``labels/`` are replaced).  Other files in ``out`` are left alone:
+        nanosizer never deletes what it did not write.
+
+    Attributes
+    ----------
+    path : Path
+        The staging folder to write into (``<parent>/.<name>.<random>.partial``).
+    out : Path
+        The destination.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> with StagedDir(root / "results") as staged:
+    ...     _ = (staged.path / "summary.csv").write_text("n\\n3\\n")
+    >>> sorted(p.name for p in (root / "results").iterdir())
+    ['summary.csv']
+    """
+
+    def __init__(self, out: str | os.PathLike, overwrite: bool = False) -> None:
+        self.out = Path(out)
+        self.overwrite = bool(overwrite)
+        _check_destination(self.out, self.overwrite)
+        parent = self.out.absolute().parent
+        _make_dir(parent, self.out)
+        self.path = _new_hidden_dir(parent, self.out.name, "partial")
+        self._done = False
+
+    def commit(self) -> Path:
+        """Move the staged files into :attr:`out` and remove the staging folder; returns ``out``.
+
+        Raises
+        ------
+        InputError
+            When ``out`` has meanwhile become a file or a non-empty folder (without overwrite);
+            the staged files are then discarded.
+        """
+        if self._done:
+            raise RuntimeError("staged folder was already committed or discarded")
+        try:
+            _check_destination(self.out, self.overwrite)
+            if self.out.is_dir() and not any(self.out.iterdir()):
+                self.out.rmdir()
+            if not self.out.exists():
+                os.replace(self.path, self.out)
+            else:
+                self._merge_into_out()
+        except BaseException:
+            self.discard()
+            raise
+        self._done = True
+        return self.out
+
+    def _merge_into_out(self) -> None:
+        trash = _new_hidden_dir(self.path.parent, self.out.name, "old")
+        try:
+            for entry in sorted(self.path.iterdir()):
+                target = self.out / entry.name
+                if target.is_dir() and not target.is_symlink():
+                    os.replace(target, trash / entry.name)
+                os.replace(entry, target)
+        finally:
+            shutil.rmtree(trash, ignore_errors=True)
+            shutil.rmtree(self.path, ignore_errors=True)
+
+    def discard(self) -> None:
+        """Remove the staging folder and everything in it (safe to call twice)."""
+        shutil.rmtree(self.path, ignore_errors=True)
+        self._done = True
+
+    def __enter__(self) -> "StagedDir":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.discard()
+        elif not self._done:
+            self.commit()
+
+    def __repr__(self) -> str:
+        return f"StagedDir(out={str(self.out)!r}, path={str(self.path)!r})"
+
+
+@contextlib.contextmanager
+def staged_output_dir(out: str | os.PathLike, overwrite: bool = False) -> Iterator[Path]:
+    """Context manager yielding a staging folder that becomes ``out`` when the block succeeds.
+
+    If the block raises (or is interrupted), everything written is removed and ``out`` is left
+    as it was.  See :class:`StagedDir` for the rules on ``out`` and ``overwrite``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> with staged_output_dir(root / "results") as folder:
+    ...     _ = (folder / "run.json").write_text("{}")
+    >>> (root / "results" / "run.json").is_file()
+    True
+    """
+    staged = StagedDir(out, overwrite=overwrite)
+    try:
+        yield staged.path
+    except BaseException:
+        staged.discard()
+        raise
+    staged.commit()
