@@ -35,7 +35,7 @@ class ClassicalConfig:
     polarity : {'auto', 'bright', 'dark'}
         ``'bright'``: bright particles on a dark background (SEM); ``'dark'``: dark particles
         on a bright background (TEM, TSEM); ``'auto'`` decides from the image (the class of
-        the Otsu split that covers most of the analysed image's border is the background).
+        the side of the Otsu threshold holding the most common grey level is the background).
     sigma : float
         Standard deviation (px) of the Gaussian smoothing before thresholding; 0 disables it.
     threshold : {'otsu', 'li', 'triangle', 'local'} or float
