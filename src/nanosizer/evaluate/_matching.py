@@ -7,6 +7,8 @@ from scipy.optimize import linear_sum_assignment
 
 __all__ = [
     "AP_THRESHOLDS",
+    "instance_counts",
+    "instance_figures",
     "iou_matrix",
     "match_instances",
     "pixel_scores_from_counts",
@@ -237,21 +239,48 @@ def score_instances(
     """
     if min_area > 1:
         truth, pred = remove_small(truth, min_area), remove_small(pred, min_area)
+    return instance_figures(instance_counts(truth, pred, threshold, ap_thresholds))
+
+
+def instance_counts(
+    truth: np.ndarray,
+    pred: np.ndarray,
+    threshold: float = 0.5,
+    ap_thresholds: tuple[float, ...] = AP_THRESHOLDS,
+) -> dict:
+    """Matching counts of one image, which can be summed over images.
+
+    Returns
+    -------
+    dict
+        ``n_true, n_pred, tp`` at ``threshold``, ``iou_sum`` (summed IoU of the matches),
+        ``best_iou_sum`` (summed best IoU of every predicted particle) and ``tp_ap`` (list of
+        TP counts at each of ``ap_thresholds``).  :func:`instance_figures` turns them into
+        scores.
+    """
     t_ids, p_ids, t_area, p_area, rows, cols, inter = _overlaps(truth, pred)
     pair_iou = _pair_iou(t_area, p_area, rows, cols, inter)
-    n_true, n_pred = int(t_ids.size), int(p_ids.size)
-    _, _, iou = _assign(rows, cols, pair_iou, threshold)
+    iou = _assign(rows, cols, pair_iou, threshold)[2]
+    best = np.zeros(p_ids.size)
+    np.maximum.at(best, cols, pair_iou)
+    return {
+        "n_true": int(t_ids.size), "n_pred": int(p_ids.size), "tp": int(iou.size),
+        "iou_sum": float(iou.sum()), "best_iou_sum": float(best.sum()),
+        "tp_ap": [int(_assign(rows, cols, pair_iou, t)[2].size) for t in ap_thresholds],
+    }
+
+
+def instance_figures(counts: dict) -> dict:
+    """Scores from (possibly summed) :func:`instance_counts`; see :func:`score_instances`."""
+    n_true, n_pred = counts["n_true"], counts["n_pred"]
     out = {"n_true": n_true, "n_pred": n_pred}
-    out.update(_counts(int(iou.size), n_true, n_pred, float(iou.sum())))
+    out.update(_counts(counts["tp"], n_true, n_pred, counts["iou_sum"]))
     aps = []
-    for thr in ap_thresholds:
-        tp = int(_assign(rows, cols, pair_iou, thr)[2].size)
+    for tp in counts["tp_ap"]:
         total = n_true + n_pred - tp
         aps.append(tp / total if total else 1.0)
     out["ap"] = float(np.mean(aps)) if aps else float("nan")
-    best = np.zeros(n_pred)
-    np.maximum.at(best, cols, pair_iou)
-    out["instance_iou"] = float(best.mean()) if n_pred else float("nan")
+    out["instance_iou"] = counts["best_iou_sum"] / n_pred if n_pred else float("nan")
     return out
 
 

@@ -30,12 +30,10 @@ RESULTS_COLUMNS: dict[str, str] = {
     "Feret": "feret_max",
     "MinFeret": "feret_min",
     "Perim.": "perimeter",
-    "Major": "major_axis",
-    "Minor": "minor_axis",
+    "Major": "ellipse_major",
+    "Minor": "ellipse_minor",
     "X": "centroid_x",
     "Y": "centroid_y",
-    "Width": "bbox_width",
-    "Height": "bbox_height",
 }
 _AREA = "Area"
 _UNITLESS = {
