@@ -198,6 +198,9 @@ class ImagingConfig:
         Brightness offset added after the contrast stretch.
     invert : bool
         Invert the final grey values (polarity flip).
+    levels : (float, float) or None
+        Target median grey of (background, particles); replaces contrast, brightness and
+        gamma when given (used by the "like these images" mode).
     """
 
     modality: str = "sem"
@@ -220,8 +223,11 @@ class ImagingConfig:
     contrast: float = 1.0
     brightness: float = 0.0
     invert: bool = False
+    levels: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
+        if self.levels is not None and len(self.levels) != 2:
+            raise ValueError(f"levels must be (background, particle) or None, got {self.levels}")
         if self.modality not in MODALITIES:
             raise ValueError(
                 f"unknown modality {self.modality!r}; choose one of {', '.join(MODALITIES)}"

@@ -115,6 +115,16 @@ def _dust(shape, amount, rng) -> np.ndarray:
     return out
 
 
+def _match_levels(img, labels, levels):
+    """Linear grey map putting background and particle medians at ``levels``."""
+    fg = labels > 0
+    if not fg.any() or fg.all():
+        return np.clip(img, 0, 1)
+    bg_now, fg_now = float(np.median(img[~fg][::7])), float(np.median(img[fg][::3]))
+    gain = (levels[1] - levels[0]) / (fg_now - bg_now if abs(fg_now - bg_now) > 1e-3 else 1e-3)
+    return np.clip((img - bg_now) * gain + levels[0], 0, 1)
+
+
 def apply_artefacts(signal_, labels, cfg: ImagingConfig, rng):
     """Drift, illumination, dust, charging, blur, noise and grey-level mapping.
 
@@ -148,8 +158,11 @@ def apply_artefacts(signal_, labels, cfg: ImagingConfig, rng):
         img = img + rng.normal(0, cfg.scanline_noise, (h, 1)).astype(np.float32)
     lo, hi = np.percentile(img, [0.5, 99.8])
     img = (img - lo) / max(hi - lo, 1e-6)
-    img = (img - 0.5) * cfg.contrast + 0.5 + cfg.brightness
-    img = np.clip(img, 0, 1) ** cfg.gamma
+    if cfg.levels is not None:
+        img = _match_levels(img, labels, cfg.levels)
+    else:
+        img = (img - 0.5) * cfg.contrast + 0.5 + cfg.brightness
+        img = np.clip(img, 0, 1) ** cfg.gamma
     if cfg.invert:
         img = 1 - img
     return img.astype(np.float32), labels
