@@ -150,7 +150,7 @@ def decode_pillow(path: Path) -> tuple[np.ndarray, PixelSize | None, dict]:
         elif mode in ("LA", "La"):
             data = np.asarray(img)[..., 0]
         elif mode in ("P", "PA"):
-            data = np.asarray(img.convert("RGBA"))
+            data = np.asarray(img.convert("RGBA" if mode == "PA" else "RGB"))
             meta["colour"] = "palette"
         else:
             data = np.asarray(img.convert("RGBA" if "A" in mode else "RGB"))

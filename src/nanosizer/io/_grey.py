@@ -97,7 +97,7 @@ def to_grey_float32(data: np.ndarray, path, metadata: dict) -> np.ndarray:
         )
     data = _first_frame(data, path, metadata)
     if data.ndim == 3:
-        metadata["colour"] = "RGBA" if data.shape[-1] == 4 else "RGB"
+        metadata.setdefault("colour", "RGBA" if data.shape[-1] == 4 else "RGB")
         data = rgb_to_grey(data)
     data = data.astype(np.float32, copy=False)
     h, w = data.shape

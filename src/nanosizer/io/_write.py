@@ -164,11 +164,7 @@ def write_png(path: str | os.PathLike, image: np.ndarray) -> Path:
         if not np.isfinite(arr).all() or arr.min() < 0 or arr.max() > 1:
             raise ValueError("a float image must lie in [0, 1]; convert it to uint8 first")
         arr = np.round(arr * 255).astype(np.uint8)
-    elif arr.dtype == np.uint16 and arr.ndim == 2:
-        arr = arr.astype(np.int32)  # Pillow writes 32-bit integer grey as 16-bit PNG
-    elif arr.dtype != np.uint8:
+    elif arr.dtype != np.uint8 and not (arr.dtype == np.uint16 and arr.ndim == 2):
         raise ValueError(f"image must be uint8, bool, grey uint16 or float in [0, 1], got {arr.dtype}")
     pil = Image.fromarray(np.ascontiguousarray(arr))
-    if arr.dtype == np.int32:
-        pil = pil.convert("I;16")
     return atomic_write(path, lambda fh: pil.save(fh, format="PNG"))
