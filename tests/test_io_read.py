@@ -299,3 +299,28 @@ def test_info_command(tmp_path, grey8, capsys):
     assert "24 x 32" in out and "500 nm; source: user" in out and "info bar:    none" in out
     assert main(["info", str(tmp_path / "gone.tif")]) == 2
     assert "gone.tif" in capsys.readouterr().err
+
+
+def _write_mrc(path, data, angstrom_per_px):
+    """Minimal MRC2014 file (mode 2, float32) with a cell giving the pixel size."""
+    nz, ny, nx = data.shape
+    header = np.zeros(256, dtype="<i4")
+    header[0:4] = [nx, ny, nz, 2]
+    header[7:10] = [nx, ny, nz]
+    header.view("<f4")[10:13] = [nx * angstrom_per_px, ny * angstrom_per_px, nz * angstrom_per_px]
+    header[16:19] = [1, 2, 3]
+    header[52] = int.from_bytes(b"MAP ", "little")
+    header[53] = 0x00004444
+    path.write_bytes(header.tobytes() + data.astype("<f4").tobytes())
+
+
+def test_mrc_through_rosettasciio(tmp_path):
+    stack = np.arange(3 * 12 * 16, dtype=np.float32).reshape(3, 12, 16)
+    _write_mrc(tmp_path / "one.mrc", stack[:1], 5.0)
+    mg = read_micrograph(tmp_path / "one.mrc", infobar="none")
+    np.testing.assert_array_equal(mg.data, stack[0])
+    assert mg.pixel_size == PixelSize(0.5, "metadata (MRC)")
+    _write_mrc(tmp_path / "stack.mrc", stack, 5.0)
+    mg = read_micrograph(tmp_path / "stack.mrc", infobar="none")
+    np.testing.assert_array_equal(mg.data, stack[0])
+    assert mg.metadata["frames"] == 3

@@ -59,10 +59,14 @@ def read_micrograph(
     _check_file(path)
     try:
         pixels, file_size, metadata = decode(path)
-    except InputError:
+    except (InputError, MemoryError):
         raise
-    except MemoryError:
-        raise
+    except ImportError as exc:
+        fmt = FORMATS[path.suffix.lower()][0]
+        raise InputError(
+            f"{path}: reading {fmt} files needs the Python package {exc.name!r}; "
+            f"install it (pip install {exc.name}) or export the image as TIFF"
+        ) from None
     except Exception as exc:  # noqa: BLE001 - any decoder failure means a bad file
         fmt = FORMATS[path.suffix.lower()][0]
         reason = " ".join(str(exc).split()) or type(exc).__name__
