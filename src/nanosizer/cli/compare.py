@@ -1,0 +1,82 @@
+"""``nanosizer compare``: size distributions of several methods on the same images."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "Compare the size distributions of several methods (manual, classical, CNN models)."
+
+_EPILOG = """methods:
+  classical | unet | multiresunet   segment --images with that method
+  model:DIR                         segment --images with a trained model folder
+  labels:PATH                       label images: analyze results, ground truth, ImageJ ROI
+                                    zips (<stem>.zip), binary masks or a COCO file
+  imagej:PATH                       ImageJ Results CSV (or folder of CSVs) of manual measurements
+  NAME=SPEC                         any of the above, shown as NAME
+
+example:
+  nanosizer compare manual=imagej:Results.csv classical unet --images sem/ --out cmp/ \\
+      --reference manual
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``nanosizer compare``."""
+    parser.epilog = _EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("methods", nargs="+", metavar="METHOD", help="methods to compare (below)")
+    parser.add_argument("--images", metavar="PATH", nargs="+",
+                        help="image files, folders or globs (needed by segmenting methods)")
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="results folder (comparison.csv/.md/.png, sizes.csv)")
+    parser.add_argument("--overwrite", action="store_true", help="write into a non-empty --out")
+    parser.add_argument("--measure", default="feret_min", choices=("feret_min", "feret_max", "ecd"),
+                        help="size measure (default: minimum Feret diameter)")
+    parser.add_argument("--reference", metavar="NAME",
+                        help="method the others are compared with (mean error, KS, Wasserstein)")
+    parser.add_argument("--pixel-size", metavar="LENGTH",
+                        help='pixel size for all images, e.g. "7.34 nm" (default: file metadata)')
+    parser.add_argument("--imagej-unit", default="px", choices=("px", "nm", "um"),
+                        help="length unit of ImageJ Results tables (default: px)")
+    parser.add_argument("--infobar", default="auto", metavar="auto|none|ROW",
+                        help="microscope info bar: detect (auto), ignore (none) or first row")
+    parser.add_argument("--min-area", type=int, default=0, metavar="PX",
+                        help="ignore particles smaller than this many pixels")
+    parser.add_argument("--include-border", action="store_true",
+                        help="keep particles touching the image border or info bar")
+    parser.add_argument("--quiet", action="store_true", help="do not print the table")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``nanosizer compare``."""
+    from ..evaluate import prepare_out
+    from ..evaluate.compare import compare_methods, parse_method, write_comparison
+    from .evaluate import build_config, parse_infobar
+
+    methods = [parse_method(m) for m in args.methods]
+    names = [m.name for m in methods]
+    if args.reference is not None and args.reference not in names:
+        from ..errors import InputError
+
+        raise InputError(f"--reference {args.reference!r} is not one of the methods {names}")
+    args.iou_threshold = 0.5
+    config = build_config(args)
+    micrographs = {}
+    if args.images:
+        from ..io import expand_paths, read_micrograph
+
+        infobar = parse_infobar(args.infobar)
+        for path in expand_paths(args.images):
+            m = read_micrograph(path, pixel_size=args.pixel_size, infobar=infobar)
+            micrographs[m.name] = m
+    out = prepare_out(args.out, args.overwrite)
+    sizes = compare_methods(
+        methods, micrographs, measure=args.measure, config=config, imagej_unit=args.imagej_unit
+    )
+    unit = str(sizes["unit"].iloc[0]) if len(sizes) else config.unit
+    write_comparison(sizes.drop(columns="unit"), out, measure=args.measure, unit=unit,
+                     reference=args.reference)
+    if not args.quiet:
+        print((out / "comparison.md").read_text(), end="")
+        print(f"Written to {out}")
+    return 0
