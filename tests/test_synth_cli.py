@@ -1,0 +1,44 @@
+"""``nanosizer synth``: files, determinism, refusal of occupied folders."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import tifffile
+from PIL import Image
+
+from nanosizer.cli.main import main
+
+
+def test_synth_writes_paired_files_deterministically(tmp_path):
+    args = ["synth", "--n", "3", "--size", "64", "--seed", "5", "--quiet", "--workers", "1"]
+    assert main([*args, "--out", str(tmp_path / "a")]) == 0
+    assert main([*args, "--out", str(tmp_path / "b"), "--modality", "tem"]) == 0
+    assert main([*args, "--out", str(tmp_path / "c")]) == 0
+    a, c = tmp_path / "a", tmp_path / "c"
+    names = sorted(p.stem for p in (a / "images").glob("*.png"))
+    assert names == ["synth_0000", "synth_0001", "synth_0002"]
+    assert sorted(p.stem for p in (a / "labels").glob("*.tif")) == names
+    truth = pd.read_csv(a / "truth.csv")
+    for name in names:
+        img = np.asarray(Image.open(a / "images" / f"{name}.png"))
+        lab = tifffile.imread(a / "labels" / f"{name}.tif")
+        assert img.shape == lab.shape == (64, 64)
+        assert np.array_equal(img, np.asarray(Image.open(c / "images" / f"{name}.png")))
+        assert set(np.unique(lab)) - {0} == set(truth.loc[truth["image"] == name, "label"])
+    assert {"feret_min_nm", "feret_max_nm", "area_px", "hidden_fraction"} <= set(truth.columns)
+    assert (a / "truth.csv").read_bytes() == (c / "truth.csv").read_bytes()
+    assert set(pd.read_csv(tmp_path / "b" / "truth.csv")["modality"]) == {"tem"}
+
+
+def test_synth_options_and_refusals(tmp_path, capsys):
+    out = tmp_path / "o"
+    args = ["synth", "--n", "2", "--size", "48", "--quiet", "--workers", "1", "--out", str(out),
+            "--pixel-size", "2 nm", "--median-nm", "20", "--coverage", "0.2"]
+    assert main(args) == 0
+    truth = pd.read_csv(out / "truth.csv")
+    assert np.allclose(truth["pixel_size_nm"], 2.0)
+    assert main(args) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert main([*args, "--overwrite"]) == 0
+    assert main([*args[:-2], "--coverage", "2", "--overwrite"]) == 2
