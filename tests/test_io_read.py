@@ -324,3 +324,10 @@ def test_mrc_through_rosettasciio(tmp_path):
     mg = read_micrograph(tmp_path / "stack.mrc", infobar="none")
     np.testing.assert_array_equal(mg.data, stack[0])
     assert mg.metadata["frames"] == 3
+
+
+@pytest.mark.parametrize("unit, factor", [("nm", 1.0), ("um", 1e3), ("µm", 1e3), ("micron", 1e3)])
+def test_imagej_any_length_unit(tmp_path, grey8, unit, factor):
+    path = tmp_path / "ij_unit.tif"
+    tifffile.imwrite(path, grey8, imagej=True, resolution=(0.4, 0.4), metadata={"unit": unit})
+    assert read_micrograph(path).pixel_size.nm == pytest.approx(2.5 * factor)

@@ -81,6 +81,7 @@ def decode_tiff(path: Path) -> tuple[np.ndarray, PixelSize | None, dict]:
         if data.ndim == 3 and data.shape[-1] == 2:  # grey + alpha
             data = data[..., 0]
         vendor = _tiff_vendor(tif, page)
+        imagej = _imagej_calibration(tif, page) if vendor == "ImageJ" else None
         tescan = page.tags.get(_TESCAN_TAG)
         tescan_text = _tag_text(tescan.value) if tescan is not None else None
     if vendor is not None:
@@ -90,6 +91,8 @@ def decode_tiff(path: Path) -> tuple[np.ndarray, PixelSize | None, dict]:
         return data, calibration_from_tescan_text(tescan_text, "metadata (TESCAN)"), meta
     if vendor is None:
         return data, None, meta
+    if imagej is not None:
+        return data, imagej, meta
     return data, _rsciio_tiff_calibration(path, vendor, meta), meta
 
 
@@ -111,6 +114,26 @@ def _tiff_vendor(tif, page) -> str | None:
     if tif.is_imagej:
         return "ImageJ"
     return None
+
+
+def _imagej_calibration(tif, page) -> PixelSize | None:
+    """Pixel size from an ImageJ TIFF: ``unit=`` in its description and the X resolution.
+
+    RosettaSciIO only recognises a few ImageJ unit spellings ("micron"); Fiji writes any length
+    unit there ("nm", "µm", "um", ...), so read it directly.
+    """
+    from ._metadata import unit_to_nm
+
+    unit = (tif.imagej_metadata or {}).get("unit")
+    factor = unit_to_nm(unit if isinstance(unit, str) else None)
+    xres = page.tags.get("XResolution")
+    if factor is None or xres is None:
+        return None
+    num, den = xres.value
+    if not num or not den:
+        return None
+    nm = den / num * factor
+    return PixelSize(float(f"{nm:.10g}"), "metadata (ImageJ)") if nm > 0 else None
 
 
 def _rsciio_tiff_calibration(path: Path, vendor: str, meta: dict) -> PixelSize | None:
