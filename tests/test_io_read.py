@@ -326,7 +326,7 @@ def test_mrc_through_rosettasciio(tmp_path):
     assert mg.metadata["frames"] == 3
 
 
-@pytest.mark.parametrize("unit, factor", [("nm", 1.0), ("um", 1e3), ("µm", 1e3), ("micron", 1e3)])
+@pytest.mark.parametrize("unit, factor", [("nm", 1.0), ("um", 1e3), ("\\u00B5m", 1e3), ("micron", 1e3)])
 def test_imagej_any_length_unit(tmp_path, grey8, unit, factor):
     path = tmp_path / "ij_unit.tif"
     tifffile.imwrite(path, grey8, imagej=True, resolution=(0.4, 0.4), metadata={"unit": unit})

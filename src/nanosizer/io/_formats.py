@@ -125,6 +125,8 @@ def _imagej_calibration(tif, page) -> PixelSize | None:
     from ._metadata import unit_to_nm
 
     unit = (tif.imagej_metadata or {}).get("unit")
+    if isinstance(unit, str):  # ImageJ writes non-ASCII units escaped, e.g. "\\u00B5m"
+        unit = unit.replace("\\u00B5", "µ").replace("\\u00b5", "µ")
     factor = unit_to_nm(unit if isinstance(unit, str) else None)
     xres = page.tags.get("XResolution")
     if factor is None or xres is None:
