@@ -156,8 +156,9 @@ def feret_by_label(labels: np.ndarray) -> FeretTable:
     """Feret diameters of every labelled particle at once.
 
     Only the first and last pixel of every horizontal run contribute corners (the others are
-    inside the hull), so the cost is one convex hull per particle on a few points plus batched
-    NumPy calipers.
+    inside the hull).  Each particle costs one Qhull call (~50 us, mostly fixed overhead; a
+    vectorised gift-wrapping alternative was measured 2x slower), the calipers run batched
+    in NumPy.
 
     Parameters
     ----------
@@ -169,9 +170,11 @@ def feret_by_label(labels: np.ndarray) -> FeretTable:
     FeretTable
         One entry per label id present, sorted by label.
     """
-    ids, groups = _run_end_corners(labels)
-    hulls = [_hull(points) for points in groups]
-    table = _calipers(hulls)
+    ids, points, starts = _run_end_corners(labels)
+    if ids.size == 0:
+        empty = np.empty(0)
+        return FeretTable(ids, empty, empty, empty, empty, empty, empty)
+    table = _calipers([_hull(group) for group in np.split(points, starts[1:])])
     return FeretTable(label=ids, **table)
 
 
@@ -190,8 +193,12 @@ def _square_corners(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     return np.unique(np.stack([xs, ys], axis=1), axis=0)
 
 
-def _run_end_corners(labels: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Label ids and, per id, the corners of the first/last pixel of its horizontal runs."""
+def _run_end_corners(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Corners of the first/last pixel of every horizontal run, grouped by label.
+
+    Returns the label ids (G,), the corners (P, 2) sorted by label and the index of each
+    label's first corner (G,).
+    """
     padded = np.pad(labels, ((0, 0), (1, 1)))
     inner = padded[:, 1:-1]
     start = (inner != padded[:, :-2]) & (inner != 0)
@@ -207,7 +214,7 @@ def _run_end_corners(labels: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
     order = np.argsort(lab, kind="stable")
     lab, pts = lab[order], pts[order]
     ids, first = np.unique(lab, return_index=True)
-    return ids, np.split(pts, first[1:])
+    return ids, pts, first
 
 
 def _hull(points: np.ndarray) -> np.ndarray:
