@@ -38,6 +38,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--excel", action="store_true", help="also write results.xlsx")
     parser.add_argument("--no-overlays", action="store_true", help="skip overlays/<stem>.png")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap intervals")
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="images analysed in parallel by N local processes (default 1)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="Dask scheduler address (tcp://host:8786) or 'dask' for a local "
+                             "Dask cluster; for thousands of images (pip install nanosizer[dask])")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 
 
@@ -77,7 +82,12 @@ def run(args: argparse.Namespace) -> int:
         min_area_px=args.min_area, excel=args.excel, overlays=not args.no_overlays,
         seed=args.seed,
     )
-    result = analyze(paths, args.out, config, overwrite=args.overwrite, progress=not args.quiet)
+    if args.workers < 1:
+        raise InputError(f"--workers must be at least 1, got {args.workers}")
+    result = analyze(
+        paths, args.out, config, overwrite=args.overwrite, progress=not args.quiet,
+        workers=args.workers, scheduler=args.scheduler,
+    )
     if not args.quiet:
         _print_summary(result)
     return 0

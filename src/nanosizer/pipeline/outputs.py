@@ -6,7 +6,6 @@ the whole run succeeded, so a failed or interrupted run leaves no partial result
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +17,24 @@ from .config import MEASURES, AnalyzeConfig
 if TYPE_CHECKING:  # pragma: no cover
     from .run import AnalysisResult
 
-__all__ = ["ResultWriter"]
+__all__ = ["ResultWriter", "write_image_outputs"]
+
+
+def write_image_outputs(
+    root: Path, micrograph, labels: np.ndarray, particles: pd.DataFrame, *, overlays: bool
+) -> None:
+    """Write ``labels/<stem>.tif`` (and ``overlays/<stem>.png``) of one image under ``root``."""
+    from ..io import write_label_image, write_png
+
+    write_label_image(root / "labels" / f"{micrograph.name}.tif", labels)
+    if overlays:
+        from ..report.overlay import label_overlay
+
+        excluded = particles.loc[~particles["in_statistics"].astype(bool), "label"]
+        rgb = label_overlay(
+            micrograph.data, labels, excluded=excluded.tolist(), mask=micrograph.analysis_mask
+        )
+        write_png(root / "overlays" / f"{micrograph.name}.png", rgb)
 
 
 class ResultWriter:
@@ -44,25 +60,10 @@ class ResultWriter:
         if config.overlays:
             (self.root / "overlays").mkdir()
 
-    def add_image(self, micrograph, labels: np.ndarray, particles: pd.DataFrame) -> None:
-        """Write ``labels/<stem>.tif`` and ``overlays/<stem>.png`` of one image."""
-        from ..io import write_label_image, write_png
-
-        write_label_image(self.root / "labels" / f"{micrograph.name}.tif", labels)
-        if self.config.overlays:
-            from ..report.overlay import label_overlay
-
-            excluded = particles.loc[~particles["in_statistics"].astype(bool), "label"]
-            rgb = label_overlay(
-                micrograph.data, labels, excluded=excluded.tolist(),
-                mask=micrograph.analysis_mask,
-            )
-            write_png(self.root / "overlays" / f"{micrograph.name}.png", rgb)
-
     def finish(self, result: "AnalysisResult") -> Path:
         """Write the tables, histogram and run.json, then publish the folder."""
         from .. import __version__
-        from ..io import write_table
+        from ..io import write_json, write_table
 
         write_table(self.root / "particles.csv", result.particles)
         write_table(self.root / "summary.csv", result.summary)
@@ -78,7 +79,7 @@ class ResultWriter:
             ),
             "images": [r.to_dict() for r in result.images],
         }
-        (self.root / "run.json").write_text(json.dumps(run, indent=2, default=_jsonable))
+        write_json(self.root / "run.json", run)
         if self.config.excel:
             with pd.ExcelWriter(self.root / "results.xlsx") as xls:
                 result.summary.to_excel(xls, sheet_name="summary", index=False)
@@ -104,12 +105,3 @@ class ResultWriter:
         plot_size_histogram(ax, values, dist, label)
         fig.savefig(self.root / "histogram.png")
 
-
-def _jsonable(obj):
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating,)):
-        return float(obj)
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"cannot write {type(obj).__name__} to run.json")

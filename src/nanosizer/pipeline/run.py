@@ -113,6 +113,27 @@ def analyze_image(path: Path, config: AnalyzeConfig):
     return mg, labels, table
 
 
+@dataclass(frozen=True)
+class _Job:
+    path: Path
+    config: AnalyzeConfig
+    staging: Path | None
+
+
+def _run_job(job: _Job) -> tuple[ImageRecord, pd.DataFrame]:
+    """Per-image work of :func:`analyze` (module level, so worker processes can run it)."""
+    from .outputs import write_image_outputs
+
+    mg, labels, table = analyze_image(job.path, job.config)
+    if job.staging is not None:
+        write_image_outputs(job.staging, mg, labels, table, overlays=job.config.overlays)
+    record = ImageRecord(
+        mg.name, str(job.path), mg.shape, mg.pixel_size.to_dict(), mg.infobar_top,
+        int(table.shape[0]), dict(mg.metadata),
+    )
+    return record, table
+
+
 def _check_unique_stems(paths: Sequence[Path]) -> None:
     seen: dict[str, Path] = {}
     for p in paths:
@@ -143,6 +164,8 @@ def analyze(
     overwrite: bool = False,
     progress: bool = False,
     on_image: Callable[[str, int], None] | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
 ) -> AnalysisResult:
     """Measure the particle size distribution of one or more micrographs.
 
@@ -162,6 +185,11 @@ def analyze(
         Show a progress bar on stderr.
     on_image : callable, optional
         Called as ``on_image(name, n_particles)`` after each image.
+    workers : int
+        Images processed in parallel by local worker processes (1: in this process).
+    scheduler : str, optional
+        Dask scheduler address, or ``"dask"`` for a local Dask cluster (see
+        :func:`nanosizer.pipeline.parallel.map_images`); for thousands of images.
 
     Returns
     -------
@@ -175,6 +203,7 @@ def analyze(
     """
     from ..io import expand_paths
     from .outputs import ResultWriter
+    from .parallel import map_images
     from .summary import summarize
 
     config = config or AnalyzeConfig()
@@ -183,25 +212,19 @@ def analyze(
     files = expand_paths([str(p) for p in paths])
     _check_unique_stems(files)
     writer = ResultWriter(out, overwrite=overwrite, config=config) if out is not None else None
+    jobs = [_Job(path, config, writer.root if writer is not None else None) for path in files]
     tables, records = [], []
     try:
-        iterator: Iterable[Path] = files
+        results = map_images(_run_job, jobs, workers=workers, scheduler=scheduler)
         if progress:
             from tqdm.auto import tqdm
 
-            iterator = tqdm(files, desc="analyze", unit="image")
-        for path in iterator:
-            mg, labels, table = analyze_image(path, config)
-            record = ImageRecord(
-                mg.name, str(path), mg.shape, mg.pixel_size.to_dict(), mg.infobar_top,
-                int(table.shape[0]), dict(mg.metadata),
-            )
-            if writer is not None:
-                writer.add_image(mg, labels, table)
+            results = tqdm(results, total=len(jobs), desc="analyze", unit="image")
+        for record, table in results:
             tables.append(table)
             records.append(record)
             if on_image is not None:
-                on_image(mg.name, record.n_particles)
+                on_image(record.name, record.n_particles)
         unit = _common_unit(records)
         particles = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
         summary = summarize(particles, records, config, unit)

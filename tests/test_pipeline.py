@@ -1,0 +1,142 @@
+"""The analyze workflow: outputs, calibration, all-or-nothing writing."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import tifffile
+
+from nanosizer.errors import InputError
+from nanosizer.pipeline import AnalyzeConfig, analyze
+
+from helpers import draw_discs
+
+DISCS = [(20, 20, 8), (20, 60, 10), (60, 30, 12), (64, 70, 9)]
+CLASSICAL = AnalyzeConfig(method="classical", n_boot=200)
+
+
+@pytest.fixture
+def disc_image(tmp_path):
+    """A calibrated (ImageJ TIFF, 2 nm/px) image of four separate discs."""
+    path = tmp_path / "discs.tif"
+    image = draw_discs((96, 96), DISCS, noise=4)
+    tifffile.imwrite(path, image, imagej=True, resolution=(0.5, 0.5), metadata={"unit": "nm"})
+    return path
+
+
+def test_outputs_layout_and_values(disc_image, tmp_path):
+    out = tmp_path / "res"
+    result = analyze([disc_image], out, CLASSICAL)
+    assert {p.name for p in out.iterdir()} >= {
+        "particles.csv", "summary.csv", "labels", "overlays", "histogram.png", "run.json"
+    }
+    labels = tifffile.imread(out / "labels" / "discs.tif")
+    assert labels.shape == (96, 96) and labels.dtype in (np.uint16, np.uint32)
+    particles = pd.read_csv(out / "particles.csv")
+    assert len(particles) == 4 == labels.max()
+    assert set(particles["label"]) == set(np.unique(labels[labels > 0]))
+    # disc diameters 2r px at 2 nm/px (smoothing trims the one-pixel tips of rasterised discs)
+    expected = sorted(2 * 2 * r for _, _, r in DISCS)
+    assert np.allclose(sorted(particles["feret_min_nm"]), expected, rtol=0.1)
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary["image"]) == ["discs", "pooled"]
+    assert summary.loc[1, "n"] == 4 and summary.loc[1, "unit"] == "nm"
+    assert summary.loc[1, "median"] == pytest.approx(np.median(particles["feret_min_nm"]))
+    run = json.loads((out / "run.json").read_text())
+    assert run["images"][0]["pixel_size"]["value"] == pytest.approx(2.0)
+    assert result.unit == "nm"
+
+
+def test_pixel_size_override_scales_sizes(disc_image, tmp_path):
+    base = analyze([disc_image], None, CLASSICAL)
+    scaled = analyze([disc_image], None, AnalyzeConfig(method="classical", pixel_size="4 nm",
+                                                       n_boot=0))
+    assert np.allclose(scaled.particles["feret_min_nm"], 2 * base.particles["feret_min_nm"])
+    assert scaled.images[0].pixel_size["source"].startswith("user")
+
+
+def test_uncalibrated_results_in_pixels(tmp_path):
+    path = tmp_path / "plain.png"
+    from skimage.io import imsave
+
+    imsave(path, draw_discs((80, 80), DISCS[:2]), check_contrast=False)
+    result = analyze([path], tmp_path / "res", CLASSICAL)
+    assert result.unit == "px"
+    assert "feret_min_px" in result.particles.columns
+    run = json.loads((tmp_path / "res" / "run.json").read_text())
+    assert "pixels" in run["unit_note"]
+    assert result.summary["eu_verdict"].str.startswith("undetermined").all()
+
+
+def test_border_particles_kept_but_left_out(tmp_path):
+    path = tmp_path / "edge.png"
+    from skimage.io import imsave
+
+    imsave(path, draw_discs((80, 80), [(40, 40, 10), (40, 2, 8)]), check_contrast=False)
+    result = analyze([path], None, CLASSICAL)
+    assert len(result.particles) == 2
+    assert result.particles["touches_border"].sum() == 1
+    assert result.summary.iloc[-1]["n"] == 1
+    kept = analyze([path], None, AnalyzeConfig(method="classical", include_border=True, n_boot=0))
+    assert kept.summary.iloc[-1]["n"] == 2
+
+
+def test_blank_image_gives_empty_result(tmp_path):
+    path = tmp_path / "black.png"
+    from skimage.io import imsave
+
+    imsave(path, np.zeros((64, 64), np.uint8), check_contrast=False)
+    result = analyze([path], tmp_path / "res", CLASSICAL)
+    assert result.particles.empty and result.summary.iloc[-1]["n"] == 0
+    assert tifffile.imread(tmp_path / "res" / "labels" / "black.tif").max() == 0
+
+
+def test_non_empty_out_refused_and_untouched(disc_image, tmp_path):
+    out = tmp_path / "res"
+    out.mkdir()
+    (out / "mine.txt").write_text("keep")
+    with pytest.raises(InputError, match="--overwrite"):
+        analyze([disc_image], out, CLASSICAL)
+    assert [p.name for p in out.iterdir()] == ["mine.txt"]
+    analyze([disc_image], out, CLASSICAL, overwrite=True)
+    assert (out / "particles.csv").exists()
+
+
+def test_failure_leaves_nothing(disc_image, tmp_path):
+    bad = tmp_path / "bad.tif"
+    bad.write_bytes(b"II*\x00garbage")
+    out = tmp_path / "res"
+    with pytest.raises(InputError, match="bad.tif"):
+        analyze([disc_image, bad], out, CLASSICAL)
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_mixed_calibration_refused(disc_image, tmp_path):
+    from skimage.io import imsave
+
+    plain = tmp_path / "plain.png"
+    imsave(plain, draw_discs((80, 80), DISCS[:2]), check_contrast=False)
+    with pytest.raises(InputError, match="plain.png"):
+        analyze([disc_image, plain], None, CLASSICAL)
+
+
+def test_same_stem_refused(tmp_path, disc_image):
+    other = tmp_path / "sub"
+    other.mkdir()
+    (other / "discs.tif").write_bytes(disc_image.read_bytes())
+    with pytest.raises(InputError, match="same name"):
+        analyze([disc_image, other / "discs.tif"], None, CLASSICAL)
+
+
+def test_measure_option_and_excel(disc_image, tmp_path):
+    config = AnalyzeConfig(method="classical", measure="ecd", excel=True, n_boot=0)
+    result = analyze([disc_image], tmp_path / "res", config)
+    pooled = result.summary.iloc[-1]
+    assert pooled["measure"] == "ecd"
+    assert pooled["median"] == pytest.approx(np.median(result.particles["ecd_nm"]))
+    book = pd.read_excel(tmp_path / "res" / "results.xlsx", sheet_name=None)
+    assert set(book) == {"summary", "particles"} and len(book["particles"]) == 4
