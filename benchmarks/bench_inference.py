@@ -1,0 +1,84 @@
+"""Time CNN inference of the default architectures on one micrograph-sized image.
+
+Usage::
+
+    python benchmarks/bench_inference.py [--size 1024 768] [--repeat 3] [--tile 256]
+        [--arch unet multiresunet] [--threads N]
+
+Prints one row per (architecture, precision/layout, whole/tiled): the median wall time of
+``--repeat`` runs after one warm-up run, and the maximum deviation of the logits from the fp32
+whole-image output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import torch
+
+from nanosizer.nn import configure_threads, create_model, predict
+from nanosizer.nn.device import amp_dtype
+
+
+def _time(fn, repeat: int) -> tuple[float, np.ndarray]:
+    out = fn()  # warm-up (oneDNN primitive creation)
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def _modes(tile: int) -> list[tuple[str, bool, bool, int | None]]:
+    """(label, amp, channels_last, tile)."""
+    return [
+        ("fp32 eager, whole", False, False, None),
+        ("fp32 channels_last, whole", False, True, None),
+        ("bf16 autocast + channels_last, whole", True, True, None),
+        (f"fp32 channels_last, tiled {tile}/64", False, True, tile),
+        (f"bf16 autocast + channels_last, tiled {tile}/64", True, True, tile),
+    ]
+
+
+def _forward(net: torch.nn.Module, image: np.ndarray, amp: bool, cl: bool, tile: int | None):
+    if cl:
+        return predict(net, image, tile=tile, overlap=64, amp=amp, device="cpu")
+    net.to(memory_format=torch.contiguous_format)
+    with torch.inference_mode():  # plain eager forward without predict's layout change
+        return net(torch.from_numpy(image)[None, None])[0].float().numpy()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, nargs=2, default=(1024, 768), metavar=("W", "H"))
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--tile", type=int, default=256)
+    parser.add_argument("--arch", nargs="+", default=["unet", "multiresunet"])
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args(argv)
+    threads = configure_threads(args.threads)
+    width, height = args.size
+    image = np.random.default_rng(0).normal(size=(height, width)).astype(np.float32)
+    print(f"torch {torch.__version__}, {threads} threads, cpu amp dtype "
+          f"{amp_dtype(torch.device('cpu'))}, image {width}x{height}, median of {args.repeat}")
+    print(f"| arch | params | MB (fp32) | mode | time (s) | max abs diff vs fp32 |")
+    print("|---|---|---|---|---|---|")
+    for arch in args.arch:
+        torch.manual_seed(0)
+        net = create_model(arch).eval()
+        params = sum(p.numel() for p in net.parameters())
+        mb = sum(t.numel() * t.element_size() for t in net.state_dict().values()) / 1e6
+        reference = None
+        for label, amp, cl, tile in _modes(args.tile):
+            seconds, out = _time(lambda: _forward(net, image, amp, cl, tile), args.repeat)
+            reference = out if reference is None else reference
+            diff = float(np.abs(out - reference).max())
+            print(f"| {arch} | {params / 1e6:.2f} M | {mb:.1f} | {label} | {seconds:.3f} | {diff:.2g} |")
+
+
+if __name__ == "__main__":
+    main()
