@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._config import SynthConfig
-from ._shapes import make_shape, polygon_area
+from ._shapes import ShapePool
 
 __all__ = ["Placed", "place_particles"]
 
@@ -23,12 +23,12 @@ class Placed:
     cluster: int  # -1 for isolated particles
     area: float  # true polygon area in px^2
     feret_max_px: float  # true max Feret
+    necks: tuple = ()  # extra polygons (sintered necks) owned by this particle
 
 
 def _choose(weights: tuple[tuple[str, float], ...], rng: np.random.Generator) -> str:
-    names = [n for n, _ in weights]
-    p = np.array([w for _, w in weights], float)
-    return names[int(rng.choice(len(names), p=p / p.sum()))]
+    cdf = np.cumsum([w for _, w in weights])
+    return weights[int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"))][0]
 
 
 def _support(poly: np.ndarray, direction: np.ndarray) -> float:
@@ -62,13 +62,13 @@ def _draw_particles(cfg: SynthConfig, rng: np.random.Generator) -> list:
     pc, ac = cfg.particles, cfg.arrangement
     target = ac.coverage * h * w
     out, total = [], 0.0
+    pool = ShapePool(pc)
     while total < target and len(out) < ac.max_particles:
         size = float(np.exp(rng.normal(np.log(pc.median_px), np.log(pc.gsd))))
         shape = _choose(pc.shapes, rng)
-        unit, profile, fmax = make_shape(shape, pc, rng)
-        poly = unit * size
-        area = polygon_area(poly)
-        out.append((poly, size, shape, profile, area, fmax * size))
+        unit, profile, fmax, unit_area = pool.draw(shape, rng)
+        area = unit_area * size * size
+        out.append((unit * size, size, shape, profile, area, fmax * size))
         total += area
     return out
 
@@ -106,6 +106,14 @@ def place_particles(cfg: SynthConfig, rng: np.random.Generator) -> list[Placed]:
     return [placed[j] for j in order]
 
 
+def _neck(d: np.ndarray, width: float, rng: np.random.Generator) -> np.ndarray:
+    """Ellipse (K, 2) centred at 0: short along the contact direction ``d``, wide across it."""
+    t = np.linspace(0, 2 * np.pi, 16, endpoint=False)
+    across = np.array([-d[1], d[0]])
+    a, b = 0.35 * width, rng.uniform(0.25, 0.45) * width
+    return np.outer(np.cos(t) * a, d) + np.outer(np.sin(t) * b, across)
+
+
 def _grow_cluster(items, mode, cid, scene, cfg, rng, margin) -> list[Placed]:
     """Grow one agglomerate by attaching particles to members (support-function contact)."""
     h, w = cfg.size
@@ -140,6 +148,12 @@ def _grow_cluster(items, mode, cid, scene, cfg, rng, margin) -> list[Placed]:
             if scene.clear(c, r_eq, 0.75 * lo, skip=parent_scene):
                 scene.add(c, r_eq)
                 members.append((c, poly))
-                out.append(Placed(poly + c, size, shape, profile, cid, area, fmax))
+                necks = ()
+                if rng.random() < cfg.arrangement.sinter:
+                    width = min(size, out[parent].size_px)
+                    surfaces = (pc + d * _support(ppoly, d), c - d * _support(poly, -d))
+                    contact = 0.5 * (surfaces[0] + surfaces[1])
+                    necks = (contact + _neck(d, width, rng),)
+                out.append(Placed(poly + c, size, shape, profile, cid, area, fmax, necks))
                 break
     return out

@@ -51,7 +51,8 @@ def rasterise(poly: np.ndarray) -> tuple[np.ndarray, int, int]:
     nr = int(np.ceil(poly[:, 0].max())) - r0 + 2
     nc = int(np.ceil(poly[:, 1].max())) - c0 + 2
     y, x = poly[:, 0] - r0, poly[:, 1] - c0
-    y2, x2 = np.roll(y, -1), np.roll(x, -1)
+    y2 = np.concatenate([y[1:], y[:1]])
+    x2 = np.concatenate([x[1:], x[:1]])
     rows = np.arange(nr)[:, None]
     crosses = (rows >= np.minimum(y, y2)) & (rows < np.maximum(y, y2))
     rr, kk = np.nonzero(crosses)
@@ -59,6 +60,21 @@ def rasterise(poly: np.ndarray) -> tuple[np.ndarray, int, int]:
     start = np.clip(np.ceil(xc).astype(np.intp), 0, nc)
     toggles = np.bincount(rr * (nc + 1) + start, minlength=nr * (nc + 1)).reshape(nr, nc + 1)
     mask = (np.cumsum(toggles[:, :nc], axis=1) & 1).astype(bool)
+    return mask, r0, c0
+
+
+def rasterise_union(polys) -> tuple[np.ndarray, int, int]:
+    """Union of the pixel masks of several polygons: (mask patch, top row, left col)."""
+    if len(polys) == 1:
+        return rasterise(polys[0])
+    parts = [rasterise(p) for p in polys]
+    r0 = min(p[1] for p in parts)
+    c0 = min(p[2] for p in parts)
+    r1 = max(p[1] + p[0].shape[0] for p in parts)
+    c1 = max(p[2] + p[0].shape[1] for p in parts)
+    mask = np.zeros((r1 - r0, c1 - c0), bool)
+    for m, r, c in parts:
+        mask[r - r0 : r - r0 + m.shape[0], c - c0 : c - c0 + m.shape[1]] |= m
     return mask, r0, c0
 
 
@@ -102,7 +118,7 @@ def render_scene(
     full_area = np.zeros(n, np.int64)
     inside_area = np.zeros(n, np.int64)
     for i, p in enumerate(particles):
-        mask, r0, c0 = rasterise(p.poly)
+        mask, r0, c0 = rasterise_union((p.poly, *p.necks))
         full_area[i] = int(mask.sum())
         ra, rb = max(r0, 0), min(r0 + mask.shape[0], h)
         ca, cb = max(c0, 0), min(c0 + mask.shape[1], w)

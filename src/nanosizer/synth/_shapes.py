@@ -14,7 +14,7 @@ import numpy as np
 
 from ._config import ParticleConfig
 
-__all__ = ["make_shape", "polygon_feret", "polygon_area", "load_outlines"]
+__all__ = ["ShapePool", "orient", "make_shape", "polygon_feret", "polygon_area", "load_outlines"]
 
 # Projected 3-D solids: vertices of a cube, a tetragonal bipyramid (anatase-like, truncated
 # tips) and a truncated octahedron.
@@ -39,6 +39,11 @@ def _hull(points: np.ndarray) -> np.ndarray:
     return points[ConvexHull(points).vertices]
 
 
+def _next(a: np.ndarray) -> np.ndarray:
+    """The following vertex of each vertex (cheaper than ``np.roll(a, -1, axis=0)``)."""
+    return np.concatenate([a[1:], a[:1]])
+
+
 def _random_rotation(rng: np.random.Generator) -> np.ndarray:
     q, r = np.linalg.qr(rng.normal(size=(3, 3)))
     return q * np.sign(np.diag(r))
@@ -52,7 +57,7 @@ def _circle(n: int) -> np.ndarray:
 def _chaikin(poly: np.ndarray, iterations: int) -> np.ndarray:
     """Round the corners of a closed polygon by corner cutting."""
     for _ in range(iterations):
-        nxt = np.roll(poly, -1, axis=0)
+        nxt = _next(poly)
         poly = np.stack([0.75 * poly + 0.25 * nxt, 0.25 * poly + 0.75 * nxt], 1).reshape(-1, 2)
     return poly
 
@@ -129,14 +134,40 @@ def make_shape(name: str, cfg: ParticleConfig, rng: np.random.Generator) -> tupl
         # slight surface roughness for every family
         n = len(poly)
         poly = poly * (1 + rng.normal(0, cfg.roughness * 0.05, (n, 1)))
-    angle = rng.uniform(0, 2 * np.pi)
-    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    poly = poly @ rot.T
-    if rng.random() < 0.5:
-        poly = poly * [1.0, -1.0]
-    poly = poly - poly.mean(0)
+    poly = orient(poly - poly.mean(0), rng)
     fmin, fmax = polygon_feret(poly)
     return poly / fmin, profile, fmax / fmin
+
+
+def orient(poly: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Random rotation and mirror flip of a polygon about the origin."""
+    angle = rng.uniform(0, 2 * np.pi)
+    c, s = np.cos(angle), np.sin(angle)
+    flip = -1.0 if rng.random() < 0.5 else 1.0
+    return poly @ np.array([[c, s * flip], [-s, c * flip]])
+
+
+class ShapePool:
+    """Unit shapes shared by the particles of one image (saves the per-shape geometry work).
+
+    Each family keeps up to ``capacity`` distinct outlines; every draw gets its own random
+    rotation and flip, so neighbouring particles still look different.
+    """
+
+    def __init__(self, cfg: ParticleConfig, capacity: int = 24) -> None:
+        self.cfg = cfg
+        self.capacity = capacity
+        self._cache: dict[str, list] = {}
+
+    def draw(self, name: str, rng: np.random.Generator) -> tuple:
+        """(unit polygon, profile, max Feret, area) of a shape of family ``name``."""
+        entries = self._cache.setdefault(name, [])
+        if len(entries) < self.capacity:
+            poly, profile, fmax = make_shape(name, self.cfg, rng)
+            entries.append((poly, profile, fmax, polygon_area(poly)))
+            return entries[-1]
+        poly, profile, fmax, area = entries[int(rng.integers(len(entries)))]
+        return orient(poly, rng), profile, fmax, area
 
 
 def polygon_feret(poly: np.ndarray) -> tuple[float, float]:
@@ -144,7 +175,7 @@ def polygon_feret(poly: np.ndarray) -> tuple[float, float]:
     hull = _hull(poly)
     diff = hull[:, None, :] - hull[None, :, :]
     fmax = float(np.sqrt((diff**2).sum(-1)).max())
-    edges = np.roll(hull, -1, axis=0) - hull
+    edges = _next(hull) - hull
     normals = np.column_stack([-edges[:, 1], edges[:, 0]])
     normals /= np.linalg.norm(normals, axis=1, keepdims=True) + 1e-12
     proj = normals @ hull.T
@@ -155,7 +186,7 @@ def polygon_feret(poly: np.ndarray) -> tuple[float, float]:
 def polygon_area(poly: np.ndarray) -> float:
     """Area of a simple polygon ``(K, 2)`` (shoelace formula)."""
     r, c = poly[:, 0], poly[:, 1]
-    return float(0.5 * abs(np.dot(r, np.roll(c, -1)) - np.dot(c, np.roll(r, -1))))
+    return float(0.5 * abs(np.dot(r, _next(c)) - np.dot(c, _next(r))))
 
 
 @lru_cache(maxsize=8)
