@@ -60,15 +60,15 @@ class ClassicalConfig:
     """
 
     polarity: str = "auto"
-    sigma: float = 1.0
+    sigma: float = 2.0
     threshold: str | float = "otsu"
     local_block: int = 101
     fill_holes: bool = True
-    min_area: int = 20
+    min_area: int = 50
     watershed: bool = True
-    marker_h: float = 0.25
-    marker_min_h: float = 1.0
-    marker_sigma: float = 1.0
+    marker_h: float = 0.1
+    marker_min_h: float = 3.0
+    marker_sigma: float = 0.0
 
     def __post_init__(self) -> None:
         if self.polarity not in POLARITIES:
