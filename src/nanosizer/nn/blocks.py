@@ -34,7 +34,8 @@ def make_norm(norm: str, channels: int) -> nn.Module:
     ----------
     norm : {'batch', 'group'}
         ``'batch'``: :class:`torch.nn.BatchNorm2d`; ``'group'``: :class:`torch.nn.GroupNorm`
-        with up to 8 groups (independent of the batch size, better for batches of 1-2).
+        with up to 8 groups (independent of the batch size, better for batches of 1-2; but
+        its statistics come from each input, so outputs depend on the tile size at inference).
     channels : int
         Number of feature maps.
     """

@@ -126,6 +126,9 @@ def predict(
     over the overlap, normalised to sum to 1 at every pixel), so no seams appear.  Assumption:
     the network's effective context and the objects of interest are smaller than the overlap;
     then tiled and whole-image outputs agree closely (tested).  Larger overlaps cost time.
+    This holds for BatchNorm networks (eval mode normalises with fixed statistics); GroupNorm
+    normalises with statistics of each input, so its outputs depend on the tile size — use tiles
+    of the size seen in training, or whole images.
 
     Parameters
     ----------
