@@ -1,0 +1,74 @@
+"""``nanosizer train``: train a UNet or MultiResUNet segmentation model."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+HELP = "Train a CNN segmentation model on synthetic micrographs or a labelled image folder."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``nanosizer train``."""
+    parser.add_argument("--arch", default="unet", choices=("unet", "multiresunet"),
+                        help="network architecture (default: unet)")
+    parser.add_argument("--out", required=True, metavar="MODEL_DIR",
+                        help="output model folder (also holds checkpoint.pt, train.log, metrics.csv)")
+    parser.add_argument("--data", metavar="DIR",
+                        help="folder with images/ and labels/ (instance labels, same stems); "
+                             "default: synthetic micrographs generated on the fly")
+    parser.add_argument("--modality", choices=("sem", "tem", "tsem"),
+                        help="synthetic modality (default: a mix)")
+    parser.add_argument("--outlines", metavar="DIR",
+                        help="folder of binary particle outlines added as a synthetic shape family")
+    parser.add_argument("--epochs", type=int, default=50, help="maximum epochs (default: 50)")
+    parser.add_argument("--minutes", type=float,
+                        help="wall-clock budget; training stops cleanly and saves when used up")
+    parser.add_argument("--samples-per-epoch", type=int, default=512, metavar="N",
+                        help="training crops per epoch (default: 512)")
+    parser.add_argument("--crops-per-image", type=int, default=1, metavar="K",
+                        help="augmented crops taken from each synthetic image (default: 1)")
+    parser.add_argument("--val-samples", type=int, default=64, metavar="N",
+                        help="fixed validation images (default: 64)")
+    parser.add_argument("--tile", type=int, default=256, help="training crop side (default: 256)")
+    parser.add_argument("--batch-size", type=int, default=8, help="crops per step (default: 8)")
+    parser.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (default: 2e-3)")
+    parser.add_argument("--base-channels", type=int, metavar="N",
+                        help="width of the first network stage (default: the architecture's)")
+    parser.add_argument("--depth", type=int, help="number of downsamplings (default: 4)")
+    parser.add_argument("--workers", type=int, default=1, help="data loader processes (default: 1)")
+    parser.add_argument("--threads", type=int, help="torch threads (default: available CPUs)")
+    parser.add_argument("--device", choices=("cpu", "cuda"), help="default: CUDA when available")
+    parser.add_argument("--no-amp", action="store_true", help="train in fp32 (no bf16/fp16)")
+    parser.add_argument("--resume", action="store_true", help="continue from MODEL_DIR/checkpoint.pt")
+    parser.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``nanosizer train``."""
+    from ..errors import InputError
+    from ..train import TrainConfig, fit
+
+    arch_kwargs = {k: v for k, v in (("base_channels", args.base_channels), ("depth", args.depth))
+                   if v is not None}
+    try:
+        config = TrainConfig(
+            arch=args.arch, arch_kwargs=arch_kwargs, data=args.data, modality=args.modality,
+            outlines_dir=args.outlines, tile=args.tile, batch_size=args.batch_size,
+            epochs=args.epochs, samples_per_epoch=args.samples_per_epoch,
+            crops_per_image=args.crops_per_image,
+            val_samples=args.val_samples, minutes=args.minutes, lr=args.lr,
+            num_workers=args.workers, threads=args.threads, device=args.device,
+            amp=not args.no_amp, seed=args.seed,
+        )
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    if args.outlines is not None and not Path(args.outlines).is_dir():
+        raise InputError(f"--outlines {args.outlines} is not a folder; give a folder of binary images")
+    argv = sys.argv[1:] if sys.argv[1:2] == ["train"] else ["train", "..."]
+    command = "nanosizer " + " ".join(shlex.quote(a) for a in argv)
+    out = fit(config, args.out, resume=args.resume, command=command)
+    print(f"model written to {out}")
+    return 0

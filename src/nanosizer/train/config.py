@@ -1,0 +1,128 @@
+"""Training configuration: one frozen, validated dataclass."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+__all__ = ["TrainConfig"]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run (stored in checkpoints and model metadata).
+
+    Parameters
+    ----------
+    arch : {'unet', 'multiresunet'}
+        Architecture (see :func:`nanosizer.nn.create_model`).
+    arch_kwargs : dict
+        Extra constructor arguments of the architecture (e.g. ``{"base_channels": 16}``).
+    data : str or None
+        Folder with ``images/`` and ``labels/`` (same stems, instance labels); None trains on
+        synthetic micrographs generated on the fly (:class:`nanosizer.synth.SyntheticDataset`).
+    modality : {None, 'sem', 'tem', 'tsem'}
+        Synthetic modality; None mixes them.
+    outlines_dir : str or None
+        Folder of binary particle outlines added as a synthetic shape family.
+    tile : int
+        Side of the square training crops (a multiple of 16).
+    batch_size : int
+        Crops per optimisation step.
+    epochs : int
+        Maximum number of epochs.
+    samples_per_epoch : int
+        Crops per epoch (fresh synthetic images every epoch).
+    crops_per_image : int
+        Differently augmented crops taken from each synthetic image (saves generation time).
+    val_samples : int
+        Size of the fixed validation set (synthetic, or held-out images of ``data``).
+    minutes : float or None
+        Wall-clock budget for the optimisation; training stops cleanly when it is used up.
+    lr, weight_decay : float
+        AdamW learning rate (peak of the warm-up + cosine schedule) and weight decay.
+    warmup_steps : int
+        Linear warm-up steps.
+    contact_width : int
+        Half-width of the contact band of the targets (pixels).
+    p_invert : float
+        Probability of a polarity inversion of a training crop.
+    scale_range : (float, float)
+        Range of the random zoom factor of training crops.
+    num_workers : int
+        DataLoader worker processes (0 = generate in the main process).
+    threads : int or None
+        Torch intra-op threads; None uses the CPUs available to the process.
+    device : str or None
+        'cpu', 'cuda' or None (CUDA when available).
+    amp : bool
+        Mixed precision (bf16 on capable CPUs, bf16/fp16 on CUDA).
+    seed : int
+        Seed of data generation, augmentation and initialisation.
+    """
+
+    arch: str = "unet"
+    arch_kwargs: dict[str, Any] = field(default_factory=dict)
+    data: str | None = None
+    modality: str | None = None
+    outlines_dir: str | None = None
+    tile: int = 256
+    batch_size: int = 8
+    epochs: int = 50
+    samples_per_epoch: int = 512
+    crops_per_image: int = 1
+    val_samples: int = 64
+    minutes: float | None = None
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    warmup_steps: int = 100
+    contact_width: int = 2
+    p_invert: float = 0.1
+    scale_range: tuple[float, float] = (0.8, 1.25)
+    num_workers: int = 1
+    threads: int | None = None
+    device: str | None = None
+    amp: bool = True
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        from ..nn import available_architectures
+
+        if self.arch not in available_architectures():
+            raise ValueError(
+                f"unknown arch {self.arch!r}; choose one of {', '.join(available_architectures())}"
+            )
+        if self.tile < 16 or self.tile % 16:
+            raise ValueError(f"tile must be a multiple of 16 and >= 16, got {self.tile}")
+        for name in ("batch_size", "epochs", "samples_per_epoch", "crops_per_image",
+                     "val_samples", "contact_width"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.minutes is not None and self.minutes <= 0:
+            raise ValueError(f"minutes must be > 0, got {self.minutes}")
+        if self.lr <= 0 or self.weight_decay < 0 or self.warmup_steps < 0:
+            raise ValueError("need lr > 0, weight_decay >= 0 and warmup_steps >= 0")
+        if not 0 <= self.p_invert <= 1:
+            raise ValueError(f"p_invert must be in [0, 1], got {self.p_invert}")
+        lo, hi = self.scale_range
+        if not 0 < lo <= hi:
+            raise ValueError(f"scale_range must be (low, high) with 0 < low <= high, got {self.scale_range}")
+        if self.num_workers < 0 or (self.threads is not None and self.threads < 1):
+            raise ValueError("num_workers must be >= 0 and threads >= 1")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form."""
+        d = asdict(self)
+        d["scale_range"] = list(self.scale_range)
+        return d
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        """Inverse of :meth:`to_dict`; unknown keys are an error."""
+        unknown = set(values) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown training config keys {sorted(unknown)}")
+        values = dict(values)
+        if "scale_range" in values:
+            values["scale_range"] = tuple(values["scale_range"])
+        return cls(**values)

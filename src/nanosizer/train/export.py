@@ -1,0 +1,85 @@
+"""Final model folder: best weights, tuned thresholds and training metadata."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..segment.instances import InstanceThresholds
+from .config import TrainConfig
+from .normalize import NORMALIZATION
+from .targets import TARGET_CHANNELS
+from .validate import evaluate, tune_thresholds
+
+__all__ = ["particle_diameters", "export_model"]
+
+log = logging.getLogger("nanosizer.train")
+
+
+def particle_diameters(labels: list[np.ndarray]) -> dict[str, float]:
+    """Percentiles (5, 50, 95) of the equivalent-circle diameters (px) of all labelled particles."""
+    diameters = []
+    for lab in labels:
+        areas = np.bincount(lab.ravel())[1:]
+        diameters.append(np.sqrt(4.0 * areas[areas > 0] / np.pi))
+    d = np.concatenate(diameters) if diameters else np.zeros(0)
+    if d.size == 0:
+        return {"p5": float("nan"), "median": float("nan"), "p95": float("nan")}
+    p5, p50, p95 = np.percentile(d, (5, 50, 95))
+    return {"p5": round(float(p5), 2), "median": round(float(p50), 2), "p95": round(float(p95), 2)}
+
+
+def _place_files(src: Path, out_dir: Path) -> None:
+    """Move the files of model folder ``src`` into ``out_dir`` (each replace is atomic)."""
+    for item in src.iterdir():
+        os.replace(item, out_dir / item.name)
+
+
+def export_model(
+    out_dir: Path,
+    config: TrainConfig,
+    state,
+    val: list[tuple[np.ndarray, np.ndarray]],
+    *,
+    device: torch.device,
+    command: str,
+) -> None:
+    """Write ``config.json`` + ``weights.safetensors`` of the best checkpoint into ``out_dir``."""
+    from ..nn import load_model, save_model
+
+    best = load_model(out_dir / "best", device=device)
+    metrics, probs = evaluate(best.net, val, device=device, amp=config.amp,
+                              thresholds=InstanceThresholds(), contact_width=config.contact_width)
+    truths = [lab for _, lab in val]
+    thresholds, f1 = tune_thresholds(probs, truths)
+    log.info("tuned thresholds %s: validation F1 %.4f (defaults %.4f)",
+             thresholds.to_dict(), f1, metrics["val_f1"])
+    metadata = {
+        "task": "instance-segmentation",
+        "outputs": list(TARGET_CHANNELS),
+        "output_activation": "sigmoid",
+        "normalization": dict(NORMALIZATION),
+        "thresholds": thresholds.to_dict(),
+        "particle_diameter_px": particle_diameters(truths),
+        "trained_on": "synthetic" if config.data is None else "folder",
+        "train_config": config.to_dict(),
+        "training_command": command,
+        "training_minutes": round(state.elapsed_s / 60.0, 2),
+        "epochs": state.epoch,
+        "steps": state.step,
+        "best_epoch": int(best.metadata.get("epoch", state.epoch)),
+        "val_scores": {"f1": round(f1, 4), "f1_default_thresholds": round(metrics["val_f1"], 4),
+                       "loss": round(metrics["val_loss"], 4), "n_images": len(val)},
+    }
+    tmp = Path(tempfile.mkdtemp(prefix=".export.", dir=out_dir))
+    try:
+        save_model(tmp / "model", best.net, metadata)
+        _place_files(tmp / "model", out_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

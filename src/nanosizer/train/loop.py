@@ -1,0 +1,209 @@
+"""The training loop: ``train_one_epoch``, ``fit``, checkpoints and the exported model folder."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from ..errors import InputError
+from ..segment.instances import InstanceThresholds
+from .checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
+from .config import TrainConfig
+from .data import TrainingSet, validation_set
+from .export import export_model
+from .loss import segmentation_loss
+from .validate import evaluate, tune_thresholds
+
+__all__ = ["TrainState", "train_one_epoch", "fit"]
+
+log = logging.getLogger("nanosizer.train")
+BEST_NAME = "best"
+
+
+@dataclass
+class TrainState:
+    """Progress that a checkpoint restores (besides model and optimizer)."""
+
+    epoch: int = 0
+    step: int = 0
+    elapsed_s: float = 0.0
+    best_f1: float = -1.0
+    history: list[dict] = field(default_factory=list)
+
+
+def _lr_factor(config: TrainConfig, state: TrainState, total_steps: int) -> float:
+    """Linear warm-up, then cosine decay over steps or the time budget, whichever ends first."""
+    if state.step < config.warmup_steps:
+        return (state.step + 1) / config.warmup_steps
+    progress = state.step / max(total_steps, 1)
+    if config.minutes is not None:
+        progress = max(progress, state.elapsed_s / (60.0 * config.minutes))
+    return 0.02 + 0.98 * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+
+
+def _out_of_time(config: TrainConfig, state: TrainState) -> bool:
+    return config.minutes is not None and state.elapsed_s >= 60.0 * config.minutes
+
+
+def train_one_epoch(
+    net: torch.nn.Module,
+    loader: DataLoader,
+    optimizer: torch.optim.Optimizer,
+    config: TrainConfig,
+    state: TrainState,
+    device: torch.device,
+    total_steps: int,
+) -> dict[str, float]:
+    """One pass over ``loader``; updates ``state`` (step, elapsed) and stops early when out of time.
+
+    Returns
+    -------
+    dict
+        Mean ``loss`` and its parts over the batches done.
+    """
+    from tqdm.auto import tqdm
+
+    from ..nn import autocast
+
+    net.train()
+    sums: dict[str, float] = {}
+    n = 0
+    start, elapsed0 = time.perf_counter(), state.elapsed_s
+    bar = tqdm(loader, desc=f"epoch {state.epoch + 1}", leave=False, mininterval=2.0)
+    for x, y in bar:
+        x, y = x.to(device), y.to(device)
+        if device.type == "cpu":
+            x = x.contiguous(memory_format=torch.channels_last)
+        for group in optimizer.param_groups:
+            group["lr"] = config.lr * _lr_factor(config, state, total_steps)
+        with autocast(device, enabled=config.amp):
+            logits = net(x)
+        loss, parts = segmentation_loss(logits, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+        optimizer.step()
+        state.step += 1
+        state.elapsed_s = elapsed0 + time.perf_counter() - start
+        n += 1
+        for key, value in {"loss": float(loss.detach()), **parts}.items():
+            sums[key] = sums.get(key, 0.0) + value
+        bar.set_postfix(loss=f"{sums['loss'] / n:.3f}")
+        if _out_of_time(config, state):
+            break
+    bar.close()
+    return {key: value / max(n, 1) for key, value in sums.items()}
+
+
+def _loader(config: TrainConfig, epoch: int) -> DataLoader:
+    def _init_worker(_: int) -> None:
+        torch.set_num_threads(1)
+
+    return DataLoader(
+        TrainingSet(config, epoch), batch_size=config.batch_size, shuffle=False, drop_last=True,
+        num_workers=config.num_workers, worker_init_fn=_init_worker if config.num_workers else None,
+    )
+
+
+def _append_metrics(path: Path, row: dict) -> None:
+    new = not path.exists()
+    with path.open("a", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(row))
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
+
+
+def _start(config: TrainConfig, out_dir: Path, resume: bool, device: torch.device):
+    """Network, optimizer and state: new, or restored from the checkpoint in ``out_dir``."""
+    from ..nn import create_model
+
+    torch.manual_seed(config.seed)
+    net = create_model(config.arch, in_channels=1, out_channels=3, **config.arch_kwargs).to(device)
+    if device.type == "cpu":
+        net = net.to(memory_format=torch.channels_last)
+    optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    state = TrainState()
+    ckpt = out_dir / CHECKPOINT_NAME
+    if ckpt.exists() and not resume:
+        raise InputError(f"{out_dir} holds a training checkpoint; add --resume or choose another --out")
+    if resume and ckpt.exists():
+        state = load_checkpoint(ckpt, config, net, optimizer)
+        log.info("resumed from %s at epoch %d, step %d", ckpt, state.epoch, state.step)
+    return net, optimizer, state
+
+
+def _setup_logging(out_dir: Path) -> logging.Handler:
+    handler = logging.FileHandler(out_dir / "train.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    return handler
+
+
+def fit(config: TrainConfig, out_dir: str | Path, *, resume: bool = False, command: str = "") -> Path:
+    """Train a model and write it, with tuned thresholds, as a model folder.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run.
+    out_dir : str or Path
+        Output folder; receives ``config.json`` + ``weights.safetensors`` (the model,
+        :func:`nanosizer.nn.load_model` reads it), ``checkpoint.pt`` (resume), ``best/`` (best
+        validation checkpoint as a model folder), ``train.log`` and ``metrics.csv``.
+    resume : bool
+        Continue from ``out_dir/checkpoint.pt`` (same config apart from epochs and minutes).
+    command : str
+        The command line, stored in the model metadata.
+
+    Returns
+    -------
+    out_dir : Path
+    """
+    from ..nn import configure_threads, save_model, select_device
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    handler = _setup_logging(out_dir)
+    try:
+        configure_threads(config.threads)
+        device = select_device(config.device)
+        net, optimizer, state = _start(config, out_dir, resume, device)
+        val = validation_set(config)
+        if not val:
+            raise InputError(f"training data {config.data} needs at least 5 labelled images")
+        log.info("config %s; device %s; %d validation images", config.to_dict(), device, len(val))
+        steps_per_epoch = config.samples_per_epoch // config.batch_size
+        total_steps = steps_per_epoch * config.epochs
+        thresholds = InstanceThresholds()
+        while state.epoch < config.epochs and not _out_of_time(config, state):
+            train = train_one_epoch(
+                net, _loader(config, state.epoch), optimizer, config, state, device, total_steps
+            )
+            metrics, _ = evaluate(net, val, device=device, amp=config.amp, thresholds=thresholds,
+                                  contact_width=config.contact_width)
+            state.epoch += 1
+            row = {"epoch": state.epoch, "step": state.step, "minutes": round(state.elapsed_s / 60, 2),
+                   "lr": optimizer.param_groups[0]["lr"], **train, **metrics}
+            state.history.append(row)
+            _append_metrics(out_dir / "metrics.csv", row)
+            log.info("%s", ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                                     for k, v in row.items()))
+            if metrics["val_f1"] > state.best_f1:
+                state.best_f1 = metrics["val_f1"]
+                save_model(out_dir / BEST_NAME, net, {"epoch": state.epoch, **metrics}, overwrite=True)
+            save_checkpoint(out_dir / CHECKPOINT_NAME, config, net, optimizer, state)
+        export_model(out_dir, config, state, val, device=device, command=command)
+        return out_dir
+    finally:
+        log.removeHandler(handler)
+        handler.close()

@@ -1,0 +1,83 @@
+"""Tests of CNN segmentation (nanosizer.segment.cnn)."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from nanosizer.errors import InputError  # noqa: E402
+from nanosizer.io import Micrograph  # noqa: E402
+from nanosizer.nn import create_model, save_model  # noqa: E402
+from nanosizer.segment import cnn  # noqa: E402
+from nanosizer.segment.cnn import resolve_model, segment_cnn  # noqa: E402
+
+META = {
+    "normalization": {"method": "percentile", "low": 1.0, "high": 99.8},
+    "thresholds": {"foreground": 0.5, "marker": 0.5, "contact": 0.5, "min_area": 4},
+    "particle_diameter_px": {"p5": 8.0, "median": 20.0, "p95": 60.0},
+}
+
+
+class _Bright(torch.nn.Module):
+    """Stand-in network: foreground = bright pixels, distance = smoothed brightness."""
+
+    def forward(self, x):
+        fg = 20.0 * (x - 0.5)
+        dist = torch.nn.functional.avg_pool2d(x, 5, stride=1, padding=2)
+        return torch.cat([fg, torch.full_like(x, -10.0), 20.0 * (dist - 0.8)], dim=1)
+
+
+@pytest.fixture()
+def model_dir(tmp_path):
+    torch.manual_seed(0)
+    net = create_model("unet", depth=2, base_channels=4)
+    return save_model(tmp_path / "model", net, META)
+
+
+def _micrograph(infobar_top=None):
+    img = np.zeros((70, 90), np.float32)
+    yy, xx = np.mgrid[:70, :90]
+    for cy, cx in ((20, 20), (20, 60), (50, 40)):
+        img[(yy - cy) ** 2 + (xx - cx) ** 2 <= 64] = 1.0
+    return Micrograph(img, infobar_top=infobar_top)
+
+
+def test_full_shape_and_zero_in_infobar(model_dir):
+    mg = _micrograph(infobar_top=40)
+    labels = segment_cnn(mg, model_dir)
+    assert labels.shape == mg.data.shape and labels.dtype == np.int32
+    assert not labels[40:].any()
+
+
+def test_particles_found_with_a_known_network(model_dir, monkeypatch):
+    loaded = cnn._load(str(model_dir.resolve()), None)
+    monkeypatch.setattr(cnn, "_load", lambda folder, device: type(loaded)(
+        _Bright(), loaded.arch, loaded.arch_kwargs, loaded.metadata, loaded.folder))
+    mg = _micrograph(infobar_top=40)
+    labels = segment_cnn(mg, model_dir, scale=1.0)
+    assert labels.max() == 2  # the third disc is in the info bar
+    assert not labels[40:].any()
+    tiled = segment_cnn(mg, model_dir, scale=1.0, tile=32)
+    np.testing.assert_array_equal(tiled > 0, labels > 0)
+
+
+def test_models_are_cached(model_dir):
+    cnn._load.cache_clear()
+    segment_cnn(_micrograph(), model_dir)
+    segment_cnn(_micrograph(), str(model_dir))
+    assert cnn._load.cache_info().hits >= 1
+
+
+def test_unknown_model_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="neither a shipped model"):
+        resolve_model(tmp_path / "missing")
+
+
+def test_shipped_default_model_if_present():
+    try:
+        folder = resolve_model("unet")
+    except InputError:
+        pytest.skip("no shipped unet model")
+    mg = _micrograph(infobar_top=60)
+    labels = segment_cnn(mg, folder)
+    assert labels.shape == mg.data.shape and not labels[60:].any()

@@ -1,0 +1,89 @@
+"""End-to-end training: a tiny run writes a loadable model folder and resumes."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from nanosizer.errors import InputError  # noqa: E402
+from nanosizer.nn import load_model  # noqa: E402
+from nanosizer.train import TrainConfig, fit  # noqa: E402
+
+TINY = dict(
+    arch="unet", arch_kwargs={"depth": 2, "base_channels": 4}, tile=32, batch_size=4,
+    epochs=2, samples_per_epoch=8, crops_per_image=4, val_samples=2, num_workers=0,
+    warmup_steps=1, threads=1, seed=3,
+)
+
+
+def _rows(path):
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_tiny_run_writes_model_and_resumes(tmp_path):
+    out = tmp_path / "model"
+    fit(TrainConfig(**TINY), out, command="nanosizer train --test")
+    loaded = load_model(out)
+    meta = loaded.metadata
+    assert loaded.arch == "unet" and loaded.arch_kwargs["base_channels"] == 4
+    assert set(meta["thresholds"]) == {"foreground", "marker", "contact", "min_area"}
+    assert meta["normalization"]["method"] == "percentile"
+    assert meta["epochs"] == 2 and meta["training_command"] == "nanosizer train --test"
+    assert 0 < meta["particle_diameter_px"]["median"] < 300
+    assert 0.0 <= meta["val_scores"]["f1"] <= 1.0
+    assert len(_rows(out / "metrics.csv")) == 2
+    assert (out / "train.log").read_text().count("epoch=") == 2
+
+    with pytest.raises(InputError, match="--resume"):
+        fit(TrainConfig(**TINY), out)
+    with pytest.raises(InputError, match="different settings"):
+        fit(TrainConfig(**{**TINY, "lr": 1e-2}), out, resume=True)
+
+    fit(TrainConfig(**{**TINY, "epochs": 3}), out, resume=True)
+    rows = _rows(out / "metrics.csv")
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
+    assert int(rows[-1]["step"]) == 3 * 2  # steps continue, not restart
+    assert json.loads((out / "config.json").read_text())["metadata"]["epochs"] == 3
+
+
+def test_time_budget_stops_early(tmp_path):
+    cfg = TrainConfig(**{**TINY, "epochs": 1000, "minutes": 0.001})
+    fit(cfg, tmp_path / "m")
+    assert load_model(tmp_path / "m").metadata["epochs"] == 1
+
+
+def test_config_validation_and_roundtrip():
+    cfg = TrainConfig(**TINY)
+    assert TrainConfig.from_dict(cfg.to_dict()) == cfg
+    with pytest.raises(ValueError, match="unknown arch"):
+        TrainConfig(arch="resnet")
+    with pytest.raises(ValueError, match="tile"):
+        TrainConfig(tile=100)
+    with pytest.raises(ValueError, match="unknown training config"):
+        TrainConfig.from_dict({"foo": 1})
+
+
+def test_folder_data(tmp_path):
+    from skimage import io
+
+    rng = np.random.default_rng(0)
+    (tmp_path / "d" / "images").mkdir(parents=True)
+    (tmp_path / "d" / "labels").mkdir()
+    yy, xx = np.mgrid[:48, :48]
+    for i in range(5):
+        lab = np.zeros((48, 48), np.uint16)
+        for j, (cy, cx) in enumerate(rng.uniform(8, 40, size=(3, 2)), start=1):
+            lab[((yy - cy) ** 2 + (xx - cx) ** 2 <= 36) & (lab == 0)] = j
+        img = (40 + 150 * (lab > 0) + rng.normal(0, 5, lab.shape)).clip(0, 255).astype(np.uint8)
+        io.imsave(tmp_path / "d" / "images" / f"im{i}.png", img, check_contrast=False)
+        io.imsave(tmp_path / "d" / "labels" / f"im{i}.png", lab, check_contrast=False)
+    cfg = TrainConfig(**{**TINY, "data": str(tmp_path / "d"), "epochs": 1})
+    fit(cfg, tmp_path / "m")
+    meta = load_model(tmp_path / "m").metadata
+    assert meta["trained_on"] == "folder" and meta["val_scores"]["n_images"] == 1
+    with pytest.raises(InputError, match="images/ and labels/"):
+        fit(TrainConfig(**{**TINY, "data": str(tmp_path)}), tmp_path / "m2")
