@@ -166,6 +166,8 @@ class ImagingConfig:
         Amplitude of the substrate/film texture (blobs, amorphous grain).
     particle_contrast : float
         SEM: particle brightness over the substrate; TEM/TSEM: absorption strength.
+    particle_texture : float
+        Relative amplitude of the mottled texture inside particles.
     edge_strength : float
         SEM edge effect: brightening with surface tilt (bright rims).
     shading : float
@@ -207,6 +209,7 @@ class ImagingConfig:
     substrate: float = 0.15
     substrate_texture: float = 0.3
     particle_contrast: float = 0.6
+    particle_texture: float = 0.05
     edge_strength: float = 0.5
     shading: float = 0.2
     gap_darkening: float = 0.6
@@ -232,7 +235,8 @@ class ImagingConfig:
             raise ValueError(
                 f"unknown modality {self.modality!r}; choose one of {', '.join(MODALITIES)}"
             )
-        for name in ("substrate", "substrate_texture", "particle_contrast", "edge_strength",
+        for name in ("substrate", "substrate_texture", "particle_contrast", "particle_texture",
+                     "edge_strength",
                      "shading", "gap_darkening", "fringe", "blur_px", "read_noise",
                      "scanline_noise", "drift_px", "illumination", "charging", "dust"):
             if getattr(self, name) < 0:

@@ -33,20 +33,20 @@ def substrate_texture(shape, scale_px: float, rng: np.random.Generator) -> np.nd
 
 
 def _sem(scene: Scene, cfg: ImagingConfig, tex, rng, scale_px) -> np.ndarray:
+    """Secondary-electron yield: tilt (edge effect), detector shading, shadowed gaps."""
     inside = scene.labels > 0
-    gy, gx = np.gradient(scene.height)
-    g2 = gx * gx + gy * gy
-    tilt = np.minimum(np.sqrt(1 + g2) - 1, 4.0)
-    tilt = ndimage.gaussian_filter(tilt * inside, 0.6)
+    h = scene.height
+    tilt = ndimage.gaussian_filter(np.minimum(scene.tilt, 3.0), 0.6)
+    gy, gx = np.gradient(ndimage.gaussian_filter(h, 1.0))
     angle = rng.uniform(0, 2 * np.pi)
-    shade = (gx * np.cos(angle) + gy * np.sin(angle)) / np.sqrt(1 + g2)
-    concave = ndimage.gaussian_filter(scene.height, max(scale_px * 0.12, 1.0)) - scene.height
+    shade = (gx * np.cos(angle) + gy * np.sin(angle)) / np.sqrt(1 + gx * gx + gy * gy)
+    concave = ndimage.gaussian_filter(h, max(scale_px * 0.12, 1.0)) - h
     concave = np.clip(concave, 0, None) / max(scale_px * 0.1, 1.0)
     bg = cfg.substrate * (1 + 0.5 * cfg.substrate_texture * tex)
-    grain = 1 + 0.05 * _smooth_noise(scene.labels.shape, 1.0, rng)
+    grain = 1 + cfg.particle_texture * _smooth_noise(scene.labels.shape, 1.2, rng)
     part = (cfg.substrate + cfg.particle_contrast * scene.material) * grain
-    part = part * (1 + cfg.shading * shade) + cfg.edge_strength * cfg.particle_contrast * tilt
-    out = np.where(inside, part, bg + 0.3 * cfg.edge_strength * cfg.particle_contrast * tilt)
+    part = part * (1 + cfg.shading * shade) * (1 + cfg.edge_strength * tilt)
+    out = np.where(inside, part, bg)
     return out * np.exp(-cfg.gap_darkening * concave)
 
 

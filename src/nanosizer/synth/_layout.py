@@ -56,25 +56,32 @@ class _Scene:
         self.n += 1
 
 
-def _draw_particles(cfg: SynthConfig, rng: np.random.Generator) -> list:
-    """Centred polygons with sizes until the coverage target is reached."""
-    h, w = cfg.size
-    pc, ac = cfg.particles, cfg.arrangement
-    target = ac.coverage * h * w
-    out, total = [], 0.0
-    pool = ShapePool(pc)
-    while total < target and len(out) < ac.max_particles:
+class _Drawer:
+    """Draws particle outlines (centred, px) from the size distribution and shape mixture."""
+
+    def __init__(self, cfg: SynthConfig, rng: np.random.Generator) -> None:
+        self.pc, self.rng = cfg.particles, rng
+        self.pool = ShapePool(cfg.particles)
+
+    def __call__(self) -> tuple:
+        pc, rng = self.pc, self.rng
         size = float(np.exp(rng.normal(np.log(pc.median_px), np.log(pc.gsd))))
         shape = _choose(pc.shapes, rng)
-        unit, profile, fmax, unit_area = pool.draw(shape, rng)
-        area = unit_area * size * size
-        out.append((unit * size, size, shape, profile, area, fmax * size))
-        total += area
-    return out
+        unit, profile, fmax, unit_area = self.pool.draw(shape, rng)
+        return unit * size, size, shape, profile, unit_area * size * size, fmax * size
+
+
+def _draw_particles(cfg: SynthConfig, rng: np.random.Generator, n: int) -> list:
+    """``n`` drawn particles (for checking the size distribution)."""
+    draw = _Drawer(cfg, rng)
+    return [draw() for _ in range(n)]
 
 
 def place_particles(cfg: SynthConfig, rng: np.random.Generator) -> list[Placed]:
-    """Draw particles and place them according to ``cfg.arrangement``.
+    """Draw and place particles until ``cfg.arrangement.coverage`` of the image is covered.
+
+    Agglomerates are seeded inside the image (they may grow across the border); isolated
+    particles keep a small distance from everything else.
 
     Returns
     -------
@@ -83,27 +90,42 @@ def place_particles(cfg: SynthConfig, rng: np.random.Generator) -> list[Placed]:
     """
     h, w = cfg.size
     ac = cfg.arrangement
-    drawn = _draw_particles(cfg, rng)
-    n_cluster = int(round(len(drawn) * ac.cluster_fraction))
-    scene = _Scene(len(drawn))
+    draw = _Drawer(cfg, rng)
+    scene = _Scene(ac.max_particles + 1)
     placed: list[Placed] = []
-    margin = 0.5 * float(np.median([d[1] for d in drawn])) if drawn else 0.0
-    i, cluster_id = 0, 0
-    while i < n_cluster:
-        k = min(int(rng.geometric(1.0 / ac.cluster_size)), n_cluster - i)
-        mode = _choose(ac.cluster_modes, rng)
-        placed += _grow_cluster(drawn[i : i + k], mode, cluster_id, scene, cfg, rng, margin)
-        i, cluster_id = i + k, cluster_id + 1
-    for poly, size, shape, profile, area, fmax in drawn[n_cluster:]:
-        r = float(np.hypot(*poly.T).max())
-        for _ in range(20):
-            c = rng.uniform([-margin, -margin], [h + margin, w + margin])
-            if scene.clear(c, r, 1.05):
-                scene.add(c, r)
-                placed.append(Placed(poly + c, size, shape, profile, -1, area, fmax))
-                break
+    margin = 0.5 * cfg.particles.median_px
+    cf = ac.cluster_fraction
+    p_group = 1.0 if cf >= 1 else cf / (cf + (1 - cf) * ac.cluster_size)
+    covered, attempts, cid = 0.0, 0, 0
+    target = ac.coverage * h * w
+    while covered < target and len(placed) < ac.max_particles and attempts < 4 * ac.max_particles:
+        if rng.random() < p_group:
+            k = min(int(rng.geometric(1.0 / ac.cluster_size)), ac.max_particles - len(placed))
+            mode = _choose(ac.cluster_modes, rng)
+            new = _grow_cluster([draw() for _ in range(k)], mode, cid, scene, cfg, rng)
+            attempts, cid = attempts + k, cid + 1
+        else:
+            new = _place_isolated(draw(), scene, cfg, rng, margin)
+            attempts += 1
+        for p in new:
+            c = p.poly.mean(0)
+            inside = 0 <= c[0] < h and 0 <= c[1] < w
+            covered += p.area * (1.0 if inside else 0.3)
+        placed += new
     order = rng.permutation(len(placed))
     return [placed[j] for j in order]
+
+
+def _place_isolated(item, scene, cfg, rng, margin) -> list[Placed]:
+    h, w = cfg.size
+    poly, size, shape, profile, area, fmax = item
+    r = float(np.hypot(*poly.T).max())
+    for _ in range(20):
+        c = rng.uniform([-margin, -margin], [h + margin, w + margin])
+        if scene.clear(c, r, 1.05):
+            scene.add(c, r)
+            return [Placed(poly + c, size, shape, profile, -1, area, fmax)]
+    return []
 
 
 def _neck(d: np.ndarray, width: float, rng: np.random.Generator) -> np.ndarray:
@@ -114,12 +136,12 @@ def _neck(d: np.ndarray, width: float, rng: np.random.Generator) -> np.ndarray:
     return np.outer(np.cos(t) * a, d) + np.outer(np.sin(t) * b, across)
 
 
-def _grow_cluster(items, mode, cid, scene, cfg, rng, margin) -> list[Placed]:
+def _grow_cluster(items, mode, cid, scene, cfg, rng) -> list[Placed]:
     """Grow one agglomerate by attaching particles to members (support-function contact)."""
     h, w = cfg.size
     lo, hi = cfg.arrangement.gap_range
     poly, size, shape, profile, area, fmax = items[0]
-    c0 = rng.uniform([-margin, -margin], [h + margin, w + margin])
+    c0 = rng.uniform([0, 0], [h, w])
     members = [(c0, poly)]
     out = [Placed(poly + c0, size, shape, profile, cid, area, fmax)]
     scene.add(c0, float(np.sqrt(area / np.pi)))

@@ -49,7 +49,7 @@ def _particles(rng, outlines_dir, median_px) -> ParticleConfig:
 
 
 def _arrangement(rng, median_px, size) -> ArrangementConfig:
-    lo = float(rng.uniform(0.78, 0.97))
+    lo = float(rng.uniform(0.65, 0.97))
     coverage = float(rng.uniform(0.04, 0.5))
     # keep small-particle images affordable: cap the count near 350 per 256x256
     cap = int(350 * size[0] * size[1] / 65536)
@@ -72,8 +72,9 @@ def _imaging(rng, modality) -> ImagingConfig:
         substrate=float(rng.uniform(0.03, 0.35)),
         substrate_texture=float(rng.uniform(0.0, 0.9)),
         particle_contrast=float(rng.uniform(0.3, 0.85) if sem else rng.uniform(0.15, 1.0)),
-        edge_strength=float(rng.uniform(0.1, 1.0)),
-        shading=float(rng.uniform(0.0, 0.4)),
+        particle_texture=float(rng.uniform(0.0, 0.12)),
+        edge_strength=float(rng.uniform(0.1, 0.8)),
+        shading=float(rng.uniform(0.0, 0.5)),
         gap_darkening=float(rng.uniform(0.2, 1.5)),
         fringe=float(rng.uniform(0.05, 0.3)) if modality == "tem" and rng.random() < 0.6 else 0.0,
         blur_px=float(rng.uniform(0.3, 1.6)),

@@ -26,6 +26,8 @@ class Scene:
         Summed projected thickness of all particles (px units), for transmission modalities.
     material : (H, W) ndarray of float32
         Per-particle brightness factor of the front-most particle (1 on the substrate).
+    tilt : (H, W) ndarray of float32
+        ``sec(theta) - 1`` of the front-most particle's own surface (0 on the substrate).
     full_area : (N,) ndarray of int
         Rasterised pixel count of each full (unclipped, unoccluded) particle.
     inside_area : (N,) ndarray of int
@@ -36,6 +38,7 @@ class Scene:
     height: np.ndarray
     thickness: np.ndarray
     material: np.ndarray
+    tilt: np.ndarray
     full_area: np.ndarray
     inside_area: np.ndarray
 
@@ -78,17 +81,24 @@ def rasterise_union(polys) -> tuple[np.ndarray, int, int]:
     return mask, r0, c0
 
 
-def height_profile(mask: np.ndarray, profile: str) -> np.ndarray:
-    """Height map (px) of a particle patch from its distance to the outline."""
+def height_profile(mask: np.ndarray, profile: str) -> tuple[np.ndarray, np.ndarray]:
+    """Height map (px) and surface tilt term ``sec(theta) - 1`` of a particle patch.
+
+    Both come from the distance to the particle's own outline, so a particle's rim stays
+    bright where it hides another particle and the hidden particle gets no rim there.
+    """
     d = ndimage.distance_transform_edt(mask).astype(np.float32)
     d = np.where(mask, d - 0.5, 0)
     rmax = max(float(d.max()), 0.5)
     if profile == "dome":
         x = 1 - d / rmax
-        return rmax * np.sqrt(np.clip(1 - x * x, 0, 1))
+        cos2 = np.clip(1 - x * x, 0.04, 1)
+        return rmax * np.sqrt(cos2), np.where(mask, 1 / np.sqrt(cos2) - 1, 0)
     if profile == "facet":
-        return 0.8 * d
-    return np.minimum(d, 1.5) * 0.5 + 0.1 * rmax  # flat plate with a bevelled edge
+        rim = np.where(mask, 1.5 * np.exp(-d / 1.2), 0)
+        return 0.8 * d, 0.28 + rim
+    rim = np.where(mask, 2.0 * np.exp(-d / 1.0), 0)
+    return np.minimum(d, 1.5) * 0.5 + 0.1 * rmax, rim  # flat plate with a bevelled edge
 
 
 def render_scene(
@@ -114,6 +124,7 @@ def render_scene(
     height = np.zeros(size, np.float32)
     thickness = np.zeros(size, np.float32)
     material = np.ones(size, np.float32)
+    tilt = np.zeros(size, np.float32)
     n = len(particles)
     full_area = np.zeros(n, np.int64)
     inside_area = np.zeros(n, np.int64)
@@ -128,10 +139,12 @@ def render_scene(
         inside_area[i] = int(sub.sum())
         if inside_area[i] == 0:
             continue
-        hp = height_profile(mask, p.profile)[ra - r0 : rb - r0, ca - c0 : cb - c0]
+        hp, tp = height_profile(mask, p.profile)
+        hp = hp[ra - r0 : rb - r0, ca - c0 : cb - c0]
         win = (slice(ra, rb), slice(ca, cb))
         labels[win][sub] = i + 1
         height[win][sub] = hp[sub] + (0.0 if lift is None else lift[i])
+        tilt[win][sub] = tp[ra - r0 : rb - r0, ca - c0 : cb - c0][sub]
         thickness[win] += 2 * hp
         material[win][sub] = brightness[i]
-    return Scene(labels, height, thickness, material, full_area, inside_area)
+    return Scene(labels, height, thickness, material, tilt, full_area, inside_area)
