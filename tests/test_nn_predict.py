@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from nanosizer.nn import autocast, create_model, predict, select_device
+from nanosizer.nn import autocast, create_model, fuse_batchnorm, predict, select_device
 from nanosizer.nn.predict import blend_window, tile_starts
 
 
@@ -111,3 +111,20 @@ def test_select_device_and_autocast():
         select_device("tpu")
     with autocast("cpu", enabled=False):
         assert not torch.is_autocast_enabled("cpu")
+
+
+@pytest.mark.parametrize("arch", ["unet", "multiresunet"])
+def test_fuse_batchnorm_same_output(arch):
+    net = _net(arch).to(memory_format=torch.channels_last)
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    fused = fuse_batchnorm(net)
+    def count(module):
+        return sum(isinstance(m, torch.nn.BatchNorm2d) for m in module.modules())
+
+    # UNet: every BatchNorm follows a conv; MultiResUNet keeps those after concatenations/sums
+    assert count(fused) == 0 if arch == "unet" else 0 < count(fused) < count(net)
+    image = _image((37, 53))
+    np.testing.assert_allclose(
+        predict(fused, image, amp=False), predict(net, image, amp=False), rtol=1e-4, atol=1e-5
+    )
+    assert all(torch.equal(v, before[k]) for k, v in net.state_dict().items())

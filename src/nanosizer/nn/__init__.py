@@ -15,6 +15,7 @@ A trained model is a folder with ``config.json`` and ``weights.safetensors``
 from __future__ import annotations
 
 from ._base import SegmentationNet
+from ._fuse import fuse_batchnorm
 from ._registry import ARCHITECTURES, available_architectures, create_model
 from .device import autocast, configure_threads, select_device
 from .model_io import LoadedModel, load_model, save_model
@@ -36,4 +37,5 @@ __all__ = [
     "autocast",
     "configure_threads",
     "predict",
+    "fuse_batchnorm",
 ]
