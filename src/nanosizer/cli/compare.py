@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 HELP = "Compare the size distributions of several methods (manual, classical, CNN models)."
 
@@ -49,7 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``nanosizer compare``."""
-    from ..evaluate import prepare_out
+    from ..io import staged_output_dir
     from ..evaluate.compare import compare_methods, parse_method, write_comparison
     from .evaluate import build_config, parse_infobar
 
@@ -69,13 +70,15 @@ def run(args: argparse.Namespace) -> int:
         for path in expand_paths(args.images):
             m = read_micrograph(path, pixel_size=args.pixel_size, infobar=infobar)
             micrographs[m.name] = m
-    out = prepare_out(args.out, args.overwrite)
-    sizes = compare_methods(
-        methods, micrographs, measure=args.measure, config=config, imagej_unit=args.imagej_unit
-    )
-    unit = str(sizes["unit"].iloc[0]) if len(sizes) else config.unit
-    write_comparison(sizes.drop(columns="unit"), out, measure=args.measure, unit=unit,
-                     reference=args.reference)
+    with staged_output_dir(args.out, args.overwrite) as staging:
+        sizes = compare_methods(
+            methods, micrographs, measure=args.measure, config=config,
+            imagej_unit=args.imagej_unit,
+        )
+        unit = str(sizes["unit"].iloc[0]) if len(sizes) else config.unit
+        write_comparison(sizes.drop(columns="unit"), staging, measure=args.measure, unit=unit,
+                         reference=args.reference)
+    out = Path(args.out)
     if not args.quiet:
         print((out / "comparison.md").read_text(), end="")
         print(f"Written to {out}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 HELP = "Score predicted particles against ground truth (F1, IoU, PQ, AP, size agreement)."
 
@@ -100,21 +101,23 @@ def format_pooled(pooled: dict) -> str:
 def run(args: argparse.Namespace) -> int:
     """Run ``nanosizer evaluate``."""
     from ..errors import InputError
-    from ..evaluate import evaluate_folders, prepare_out, write_evaluation
+    from ..evaluate import evaluate_folders, write_evaluation
+    from ..io import staged_output_dir
 
     if (args.pred is None) == (args.images is None):
         raise InputError("give either --pred DIR (label images) or --images DIR with --method")
     config = build_config(args)
-    out = prepare_out(args.out, args.overwrite)
-    evaluation = evaluate_folders(
-        args.truth, args.pred, images=args.images, method=args.method, model=args.model,
-        config=config, infobar=parse_infobar(args.infobar),
-        labels_out=out / "labels" if args.images else None,
-    )
-    source = {"truth": str(args.truth)}
-    source.update({"pred": str(args.pred)} if args.pred else
-                  {"images": str(args.images), "method": args.model or args.method})
-    write_evaluation(evaluation, out, extra={"inputs": source})
+    with staged_output_dir(args.out, args.overwrite) as out:
+        evaluation = evaluate_folders(
+            args.truth, args.pred, images=args.images, method=args.method, model=args.model,
+            config=config, infobar=parse_infobar(args.infobar),
+            labels_out=out / "labels" if args.images else None,
+        )
+        source = {"truth": str(args.truth)}
+        source.update({"pred": str(args.pred)} if args.pred else
+                      {"images": str(args.images), "method": args.model or args.method})
+        write_evaluation(evaluation, out, extra={"inputs": source})
+    out = Path(args.out)
     if not args.quiet:
         print(f"Scores of {len(evaluation.per_image)} image(s), written to {out}:")
         print(format_pooled(evaluation.pooled))

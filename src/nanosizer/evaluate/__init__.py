@@ -13,7 +13,6 @@ from ._folders import (
     evaluate_folders,
     load_label_sources,
     predict_images,
-    prepare_out,
     write_evaluation,
 )
 from ._matching import (
@@ -47,7 +46,6 @@ __all__ = [
     "particle_sizes",
     "pixel_scores_from_counts",
     "predict_images",
-    "prepare_out",
     "read_coco",
     "read_label_image",
     "read_truth",

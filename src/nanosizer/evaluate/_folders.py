@@ -18,7 +18,6 @@ __all__ = [
     "evaluate_folders",
     "load_label_sources",
     "predict_images",
-    "prepare_out",
     "write_evaluation",
 ]
 
@@ -141,21 +140,6 @@ def _write_labels(path: Path, labels: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     dtype = np.uint16 if labels.max(initial=0) < 65536 else np.uint32
     tifffile.imwrite(path, labels.astype(dtype), compression="zlib")
-
-
-def prepare_out(out: str | Path, overwrite: bool) -> Path:
-    """Create the output folder; refuse a non-empty one unless ``overwrite``.
-
-    With ``overwrite`` the folder's files are replaced one by one; nothing is deleted.
-    """
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: exists and is not a folder; choose another --out")
-    if out.is_dir() and any(out.iterdir()):
-        if not overwrite:
-            raise InputError(f"{out}: folder is not empty; choose another --out or add --overwrite")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
 
 
 def _clean(value):
