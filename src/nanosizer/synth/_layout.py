@@ -96,17 +96,20 @@ def place_particles(cfg: SynthConfig, rng: np.random.Generator) -> list[Placed]:
     margin = 0.5 * cfg.particles.median_px
     cf = ac.cluster_fraction
     p_group = 1.0 if cf >= 1 else cf / (cf + (1 - cf) * ac.cluster_size)
-    covered, attempts, cid = 0.0, 0, 0
+    covered, attempts, cid, misses = 0.0, 0, 0, 0
     target = ac.coverage * h * w
-    while covered < target and len(placed) < ac.max_particles and attempts < 4 * ac.max_particles:
+    while (covered < target and len(placed) < ac.max_particles
+           and attempts < 4 * ac.max_particles and misses < 30):
         if rng.random() < p_group:
             k = min(int(rng.geometric(1.0 / ac.cluster_size)), ac.max_particles - len(placed))
             mode = _choose(ac.cluster_modes, rng)
-            new = _grow_cluster([draw() for _ in range(k)], mode, cid, scene, cfg, rng)
+            new = _grow_cluster(draw, k, mode, cid, scene, cfg, rng)
             attempts, cid = attempts + k, cid + 1
+            missed = len(new) < min(k, 2)
         else:
             new = _place_isolated(draw(), scene, cfg, rng, margin)
-            attempts += 1
+            attempts, missed = attempts + 1, not new
+        misses = misses + 1 if missed else 0
         for p in new:
             c = p.poly.mean(0)
             inside = 0 <= c[0] < h and 0 <= c[1] < w
@@ -136,18 +139,32 @@ def _neck(d: np.ndarray, width: float, rng: np.random.Generator) -> np.ndarray:
     return np.outer(np.cos(t) * a, d) + np.outer(np.sin(t) * b, across)
 
 
-def _grow_cluster(items, mode, cid, scene, cfg, rng) -> list[Placed]:
-    """Grow one agglomerate by attaching particles to members (support-function contact)."""
+def _grow_cluster(draw, k, mode, cid, scene, cfg, rng) -> list[Placed]:
+    """Grow an agglomerate of up to ``k`` particles by attaching each to a member.
+
+    Contact distances use the support functions of both outlines along the attachment
+    direction; growth stops early after three particles in a row found no free place.
+    """
     h, w = cfg.size
     lo, hi = cfg.arrangement.gap_range
-    poly, size, shape, profile, area, fmax = items[0]
+    poly, size, shape, profile, area, fmax = draw()
     c0 = rng.uniform([0, 0], [h, w])
     members = [(c0, poly)]
     out = [Placed(poly + c0, size, shape, profile, cid, area, fmax)]
+    start = scene.n
     scene.add(c0, float(np.sqrt(area / np.pi)))
     heading = rng.uniform(0, 2 * np.pi)
-    for poly, size, shape, profile, area, fmax in items[1:]:
+    failures = 0
+    for _ in range(k - 1):
+        if failures >= 3:
+            break
+        poly, size, shape, profile, area, fmax = draw()
         r_eq = float(np.sqrt(area / np.pi))
+        failures += 1
+        if mode == "compact":  # prefer members near the centre of mass
+            centres = scene.centres[start : scene.n]
+            dist = np.hypot(*(centres - centres.mean(0)).T)
+            cdf = np.cumsum(np.exp(-dist / (dist.mean() + 1e-9)))
         for _ in range(8):
             if mode == "chain":
                 parent = len(members) - 1
@@ -155,10 +172,8 @@ def _grow_cluster(items, mode, cid, scene, cfg, rng) -> list[Placed]:
                 angle = heading
             else:
                 if mode == "compact":
-                    com = np.mean([m[0] for m in members], 0)
-                    dist = np.array([np.hypot(*(m[0] - com)) for m in members])
-                    p = np.exp(-dist / (dist.mean() + 1e-9))
-                    parent = int(rng.choice(len(members), p=p / p.sum()))
+                    parent = int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"))
+                    parent = min(parent, len(members) - 1)
                 else:
                     parent = int(rng.integers(len(members)))
                 angle = rng.uniform(0, 2 * np.pi)
@@ -166,7 +181,7 @@ def _grow_cluster(items, mode, cid, scene, cfg, rng) -> list[Placed]:
             pc, ppoly = members[parent]
             reach = _support(ppoly, d) + _support(poly, -d)
             c = pc + d * reach * rng.uniform(lo, hi)
-            parent_scene = scene.n - len(members) + parent
+            parent_scene = start + parent
             if scene.clear(c, r_eq, 0.75 * lo, skip=parent_scene):
                 scene.add(c, r_eq)
                 members.append((c, poly))
@@ -177,5 +192,6 @@ def _grow_cluster(items, mode, cid, scene, cfg, rng) -> list[Placed]:
                     contact = 0.5 * (surfaces[0] + surfaces[1])
                     necks = (contact + _neck(d, width, rng),)
                 out.append(Placed(poly + c, size, shape, profile, cid, area, fmax, necks))
+                failures = 0
                 break
     return out

@@ -146,6 +146,8 @@ def like_config(
         base.imaging,
         blur_px=float(np.clip(style.blur_px * np.exp(rng.normal(0, 0.2)), 0.2, 4)),
         snr=snr, invert=False,
+        read_noise=float(style.noise * rng.uniform(0.2, 0.8)),
+        scanline_noise=min(base.imaging.scanline_noise, style.noise),
         levels=(style.background + rng.normal(0, 0.03), style.particle + rng.normal(0, 0.05)),
     )
     cov = float(np.clip(style.coverage * np.exp(rng.normal(0, 0.3)), 0.02, 0.8))

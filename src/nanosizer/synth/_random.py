@@ -48,7 +48,23 @@ def _particles(rng, outlines_dir, median_px) -> ParticleConfig:
     )
 
 
+def _crowded(rng, size) -> ArrangementConfig:
+    """Dense monolayers of touching particles (close-packed films, crowded journal figures)."""
+    lo = float(rng.uniform(0.9, 1.0))
+    return ArrangementConfig(
+        coverage=float(rng.uniform(0.5, 0.8)),
+        cluster_fraction=1.0,
+        cluster_size=_loguniform(rng, 30.0, 200.0),
+        cluster_modes=(("compact", 1.0),),
+        gap_range=(lo, lo + 0.05),
+        sinter=0.0,
+        max_particles=max(int(600 * size[0] * size[1] / 65536), 10),
+    )
+
+
 def _arrangement(rng, median_px, size) -> ArrangementConfig:
+    if rng.random() < 0.15:
+        return _crowded(rng, size)
     lo = float(rng.uniform(0.65, 0.97))
     coverage = float(rng.uniform(0.04, 0.5))
     # keep small-particle images affordable: cap the count near 350 per 256x256

@@ -93,12 +93,12 @@ def height_profile(mask: np.ndarray, profile: str) -> tuple[np.ndarray, np.ndarr
     if profile == "dome":
         x = 1 - d / rmax
         cos2 = np.clip(1 - x * x, 0.04, 1)
-        return rmax * np.sqrt(cos2), np.where(mask, 1 / np.sqrt(cos2) - 1, 0)
+        return np.where(mask, rmax * np.sqrt(cos2), 0), np.where(mask, 1 / np.sqrt(cos2) - 1, 0)
     if profile == "facet":
         rim = np.where(mask, 1.5 * np.exp(-d / 1.2), 0)
-        return 0.8 * d, 0.28 + rim
+        return 0.8 * d, np.where(mask, 0.28 + rim, 0)
     rim = np.where(mask, 2.0 * np.exp(-d / 1.0), 0)
-    return np.minimum(d, 1.5) * 0.5 + 0.1 * rmax, rim  # flat plate with a bevelled edge
+    return np.where(mask, np.minimum(d, 1.5) * 0.5 + 0.1 * rmax, 0), rim  # bevelled plate
 
 
 def render_scene(
