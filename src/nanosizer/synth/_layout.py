@@ -51,6 +51,14 @@ class _Scene:
             limit[skip] = 0
         return bool(np.all(d >= limit))
 
+    def clear_many(self, centres: np.ndarray, radius: float, factor: float,
+                   skip: np.ndarray) -> np.ndarray:
+        """:meth:`clear` for several candidate centres ``(M, 2)`` (each with its own skip)."""
+        d = np.hypot(*(self.centres[None, : self.n] - centres[:, None]).transpose(2, 0, 1))
+        limit = np.repeat(factor * (self.radii[None, : self.n] + radius), len(centres), axis=0)
+        limit[np.arange(len(centres)), skip] = 0
+        return np.all(d >= limit, axis=1)
+
     def add(self, centre: np.ndarray, radius: float) -> None:
         self.centres[self.n], self.radii[self.n] = centre, radius
         self.n += 1
@@ -139,11 +147,31 @@ def _neck(d: np.ndarray, width: float, rng: np.random.Generator) -> np.ndarray:
     return np.outer(np.cos(t) * a, d) + np.outer(np.sin(t) * b, across)
 
 
+def _candidates(mode, members, scene, start, heading, rng, tries=8):
+    """Parent indices and unit directions of ``tries`` attachment candidates."""
+    n = len(members)
+    if mode == "chain":
+        angles = heading + np.cumsum(rng.normal(0, 0.6, tries))
+        parents = np.full(tries, n - 1)
+    else:
+        if mode == "compact":  # prefer members near the centre of mass
+            centres = scene.centres[start : scene.n]
+            dist = np.hypot(*(centres - centres.mean(0)).T)
+            cdf = np.cumsum(np.exp(-dist / (dist.mean() + 1e-9)))
+            parents = np.searchsorted(cdf, rng.random(tries) * cdf[-1], side="right")
+            parents = np.minimum(parents, n - 1)
+        else:
+            parents = rng.integers(0, n, tries)
+        angles = rng.uniform(0, 2 * np.pi, tries)
+    return parents, np.column_stack([np.sin(angles), np.cos(angles)]), angles
+
+
 def _grow_cluster(draw, k, mode, cid, scene, cfg, rng) -> list[Placed]:
     """Grow an agglomerate of up to ``k`` particles by attaching each to a member.
 
     Contact distances use the support functions of both outlines along the attachment
-    direction; growth stops early after three particles in a row found no free place.
+    direction (8 candidate directions tested at once; the first free one wins); growth stops
+    early after three particles in a row found no free place.
     """
     h, w = cfg.size
     lo, hi = cfg.arrangement.gap_range
@@ -160,38 +188,25 @@ def _grow_cluster(draw, k, mode, cid, scene, cfg, rng) -> list[Placed]:
             break
         poly, size, shape, profile, area, fmax = draw()
         r_eq = float(np.sqrt(area / np.pi))
-        failures += 1
-        if mode == "compact":  # prefer members near the centre of mass
-            centres = scene.centres[start : scene.n]
-            dist = np.hypot(*(centres - centres.mean(0)).T)
-            cdf = np.cumsum(np.exp(-dist / (dist.mean() + 1e-9)))
-        for _ in range(8):
-            if mode == "chain":
-                parent = len(members) - 1
-                heading += rng.normal(0, 0.6)
-                angle = heading
-            else:
-                if mode == "compact":
-                    parent = int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"))
-                    parent = min(parent, len(members) - 1)
-                else:
-                    parent = int(rng.integers(len(members)))
-                angle = rng.uniform(0, 2 * np.pi)
-            d = np.array([np.sin(angle), np.cos(angle)])
-            pc, ppoly = members[parent]
-            reach = _support(ppoly, d) + _support(poly, -d)
-            c = pc + d * reach * rng.uniform(lo, hi)
-            parent_scene = start + parent
-            if scene.clear(c, r_eq, 0.75 * lo, skip=parent_scene):
-                scene.add(c, r_eq)
-                members.append((c, poly))
-                necks = ()
-                if rng.random() < cfg.arrangement.sinter:
-                    width = min(size, out[parent].size_px)
-                    surfaces = (pc + d * _support(ppoly, d), c - d * _support(poly, -d))
-                    contact = 0.5 * (surfaces[0] + surfaces[1])
-                    necks = (contact + _neck(d, width, rng),)
-                out.append(Placed(poly + c, size, shape, profile, cid, area, fmax, necks))
-                failures = 0
-                break
+        parents, dirs, angles = _candidates(mode, members, scene, start, heading, rng)
+        own = (poly @ -dirs.T).max(0)
+        theirs = np.array([(members[p][1] @ d).max() for p, d in zip(parents, dirs)])
+        pcs = np.array([members[p][0] for p in parents])
+        cands = pcs + dirs * ((own + theirs) * rng.uniform(lo, hi, len(parents)))[:, None]
+        ok = scene.clear_many(cands, r_eq, 0.75 * lo, skip=start + parents)
+        if not ok.any():
+            failures += 1
+            continue
+        j = int(np.argmax(ok))
+        parent, d, c = int(parents[j]), dirs[j], cands[j]
+        heading = angles[j] if mode == "chain" else heading
+        scene.add(c, r_eq)
+        members.append((c, poly))
+        necks = ()
+        if rng.random() < cfg.arrangement.sinter:
+            width = min(size, out[parent].size_px)
+            contact = 0.5 * (pcs[j] + d * theirs[j] + c - d * own[j])
+            necks = (contact + _neck(d, width, rng),)
+        out.append(Placed(poly + c, size, shape, profile, cid, area, fmax, necks))
+        failures = 0
     return out
