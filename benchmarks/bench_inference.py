@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_inference.py [--size 1024 768] [--repeat 3] [--tile 256]
-        [--arch unet multiresunet] [--threads N]
+        [--arch unet multiresunet] [--threads N] [--base-channels C] [--bf16-only]
 
 Prints one row per (architecture, precision/layout, whole/tiled): the minimum and median wall
 time of ``--repeat`` runs after one warm-up run (on a shared machine the minimum is the better
@@ -14,13 +14,14 @@ whole-image output.  ``--base-channels`` overrides the default width of every ar
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
 import numpy as np
 import torch
 
-from nanosizer.nn import configure_threads, create_model, predict
+from nanosizer.nn import configure_threads, create_model, fuse_batchnorm, predict
 from nanosizer.nn.device import amp_dtype
 
 
@@ -34,18 +35,20 @@ def _time(fn, repeat: int) -> tuple[float, float, np.ndarray]:
     return min(times), statistics.median(times), out
 
 
-def _modes(tile: int) -> list[tuple[str, bool, bool, int | None]]:
-    """(label, amp, channels_last, tile)."""
+def _modes(tile: int) -> list[tuple[str, bool, bool, bool, int | None]]:
+    """(label, amp, channels_last, fused BatchNorm, tile)."""
     return [
-        ("fp32 eager, whole", False, False, None),
-        ("fp32 channels_last, whole", False, True, None),
-        ("bf16 autocast + channels_last, whole", True, True, None),
-        (f"fp32 channels_last, tiled {tile}/64", False, True, tile),
-        (f"bf16 autocast + channels_last, tiled {tile}/64", True, True, tile),
+        ("fp32 eager, whole", False, False, False, None),
+        ("fp32 channels_last, whole", False, True, False, None),
+        ("bf16 autocast + channels_last, whole", True, True, False, None),
+        ("bf16 + channels_last + fused BN, whole", True, True, True, None),
+        (f"fp32 channels_last, tiled {tile}/64", False, True, False, tile),
+        (f"bf16 + channels_last + fused BN, tiled {tile}/64", True, True, True, tile),
     ]
 
 
 def _forward(net: torch.nn.Module, image: np.ndarray, amp: bool, cl: bool, tile: int | None):
+    """Logits (C, H, W): through :func:`predict` (channels_last on CPU) or a plain forward."""
     if cl:
         return predict(net, image, tile=tile, overlap=64, amp=amp, device="cpu")
     net.to(memory_format=torch.contiguous_format)
@@ -61,12 +64,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--arch", nargs="+", default=["unet", "multiresunet"])
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--base-channels", type=int, default=None)
+    parser.add_argument("--bf16-only", action="store_true", help="skip the fp32 rows")
     args = parser.parse_args(argv)
     threads = configure_threads(args.threads)
     width, height = args.size
     image = np.random.default_rng(0).normal(size=(height, width)).astype(np.float32)
-    print(f"torch {torch.__version__}, {threads} threads, cpu amp dtype "
-          f"{amp_dtype(torch.device('cpu'))}, image {width}x{height}, {args.repeat} runs")
+    print(
+        f"torch {torch.__version__}, {threads} threads, load average {os.getloadavg()[0]:.1f}, "
+        f"cpu amp dtype {amp_dtype(torch.device('cpu'))}, image {width}x{height}, {args.repeat} runs"
+    )
     print("| arch | params | MB (fp32) | mode | min (s) | median (s) | max abs diff vs fp32 |")
     print("|---|---|---|---|---|---|---|")
     kwargs = {} if args.base_channels is None else {"base_channels": args.base_channels}
@@ -75,10 +81,13 @@ def main(argv: list[str] | None = None) -> None:
         net = create_model(arch, **kwargs).eval()
         params = sum(p.numel() for p in net.parameters())
         mb = sum(t.numel() * t.element_size() for t in net.state_dict().values()) / 1e6
-        reference = None
-        for label, amp, cl, tile in _modes(args.tile):
-            fastest, median, out = _time(lambda: _forward(net, image, amp, cl, tile), args.repeat)
-            reference = out if reference is None else reference
+        fused = fuse_batchnorm(net)
+        reference = _forward(net, image, amp=False, cl=False, tile=None)
+        for label, amp, cl, fuse, tile in _modes(args.tile):
+            if args.bf16_only and not amp:
+                continue
+            model = fused if fuse else net
+            fastest, median, out = _time(lambda: _forward(model, image, amp, cl, tile), args.repeat)
             diff = float(np.abs(out - reference).max())
             print(
                 f"| {arch} | {params / 1e6:.2f} M | {mb:.1f} | {label} | {fastest:.3f} "
