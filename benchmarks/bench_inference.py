@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/bench_inference.py [--size 1024 768] [--repeat 3] [--tile 256]
+    python benchmarks/bench_inference.py [--size 1024 768] [--repeat 3] [--tile 256] [--overlap 64]
         [--arch unet multiresunet] [--threads N] [--base-channels C] [--bf16-only]
 
 Prints one row per (architecture, precision/layout, whole/tiled): the minimum and median wall
@@ -35,22 +35,24 @@ def _time(fn, repeat: int) -> tuple[float, float, np.ndarray]:
     return min(times), statistics.median(times), out
 
 
-def _modes(tile: int) -> list[tuple[str, bool, bool, bool, int | None]]:
+def _modes(tile: int, overlap: int) -> list[tuple[str, bool, bool, bool, int | None]]:
     """(label, amp, channels_last, fused BatchNorm, tile)."""
     return [
         ("fp32 eager, whole", False, False, False, None),
         ("fp32 channels_last, whole", False, True, False, None),
         ("bf16 autocast + channels_last, whole", True, True, False, None),
         ("bf16 + channels_last + fused BN, whole", True, True, True, None),
-        (f"fp32 channels_last, tiled {tile}/64", False, True, False, tile),
-        (f"bf16 + channels_last + fused BN, tiled {tile}/64", True, True, True, tile),
+        (f"fp32 channels_last, tiled {tile}/{overlap}", False, True, False, tile),
+        (f"bf16 + channels_last + fused BN, tiled {tile}/{overlap}", True, True, True, tile),
     ]
 
 
-def _forward(net: torch.nn.Module, image: np.ndarray, amp: bool, cl: bool, tile: int | None):
+def _forward(
+    net: torch.nn.Module, image: np.ndarray, amp: bool, cl: bool, tile: int | None, overlap: int
+) -> np.ndarray:
     """Logits (C, H, W): through :func:`predict` (channels_last on CPU) or a plain forward."""
     if cl:
-        return predict(net, image, tile=tile, overlap=64, amp=amp, device="cpu")
+        return predict(net, image, tile=tile, overlap=overlap, amp=amp, device="cpu")
     net.to(memory_format=torch.contiguous_format)
     with torch.inference_mode():  # plain eager forward without predict's layout change
         return net(torch.from_numpy(image)[None, None])[0].float().numpy()
@@ -61,6 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--size", type=int, nargs=2, default=(1024, 768), metavar=("W", "H"))
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--tile", type=int, default=256)
+    parser.add_argument("--overlap", type=int, default=64)
     parser.add_argument("--arch", nargs="+", default=["unet", "multiresunet"])
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--base-channels", type=int, default=None)
@@ -82,12 +85,12 @@ def main(argv: list[str] | None = None) -> None:
         params = sum(p.numel() for p in net.parameters())
         mb = sum(t.numel() * t.element_size() for t in net.state_dict().values()) / 1e6
         fused = fuse_batchnorm(net)
-        reference = _forward(net, image, amp=False, cl=False, tile=None)
-        for label, amp, cl, fuse, tile in _modes(args.tile):
+        reference = _forward(net, image, False, False, None, 0)
+        for label, amp, cl, fuse, tile in _modes(args.tile, args.overlap):
             if args.bf16_only and not amp:
                 continue
             model = fused if fuse else net
-            fastest, median, out = _time(lambda: _forward(model, image, amp, cl, tile), args.repeat)
+            fastest, median, out = _time(lambda: _forward(model, image, amp, cl, tile, args.overlap), args.repeat)
             diff = float(np.abs(out - reference).max())
             print(
                 f"| {arch} | {params / 1e6:.2f} M | {mb:.1f} | {label} | {fastest:.3f} "
