@@ -31,9 +31,14 @@ def _choose(weights: tuple[tuple[str, float], ...], rng: np.random.Generator) ->
     return weights[int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"))][0]
 
 
-def _support(poly: np.ndarray, direction: np.ndarray) -> float:
-    """Extent of a centred polygon along a unit direction."""
-    return float((poly @ direction).max())
+_N_DIRS = 64
+_ANGLES = np.arange(_N_DIRS) * (2 * np.pi / _N_DIRS)
+_DIRS = np.column_stack([np.sin(_ANGLES), np.cos(_ANGLES)])
+
+
+def _support_table(poly: np.ndarray) -> np.ndarray:
+    """Extent of a centred polygon along each of the ``_N_DIRS`` unit directions, (64,)."""
+    return (poly @ _DIRS.T).max(0)
 
 
 class _Scene:
@@ -147,23 +152,23 @@ def _neck(d: np.ndarray, width: float, rng: np.random.Generator) -> np.ndarray:
     return np.outer(np.cos(t) * a, d) + np.outer(np.sin(t) * b, across)
 
 
-def _candidates(mode, members, scene, start, heading, rng, tries=8):
-    """Parent indices and unit directions of ``tries`` attachment candidates."""
-    n = len(members)
+def _candidates(mode, n, scene, start, heading, rng, tries=8):
+    """Parent indices and direction indices (into ``_DIRS``) of attachment candidates."""
     if mode == "chain":
         angles = heading + np.cumsum(rng.normal(0, 0.6, tries))
         parents = np.full(tries, n - 1)
+        idx = np.round(angles / (2 * np.pi) * _N_DIRS).astype(int) % _N_DIRS
+        return parents, idx, angles
+    if mode == "compact":  # prefer members near the centre of mass
+        centres = scene.centres[start : scene.n]
+        dist = np.hypot(*(centres - centres.mean(0)).T)
+        cdf = np.cumsum(np.exp(-dist / (dist.mean() + 1e-9)))
+        parents = np.searchsorted(cdf, rng.random(tries) * cdf[-1], side="right")
+        parents = np.minimum(parents, n - 1)
     else:
-        if mode == "compact":  # prefer members near the centre of mass
-            centres = scene.centres[start : scene.n]
-            dist = np.hypot(*(centres - centres.mean(0)).T)
-            cdf = np.cumsum(np.exp(-dist / (dist.mean() + 1e-9)))
-            parents = np.searchsorted(cdf, rng.random(tries) * cdf[-1], side="right")
-            parents = np.minimum(parents, n - 1)
-        else:
-            parents = rng.integers(0, n, tries)
-        angles = rng.uniform(0, 2 * np.pi, tries)
-    return parents, np.column_stack([np.sin(angles), np.cos(angles)]), angles
+        parents = rng.integers(0, n, tries)
+    idx = rng.integers(0, _N_DIRS, tries)
+    return parents, idx, _ANGLES[idx]
 
 
 def _grow_cluster(draw, k, mode, cid, scene, cfg, rng) -> list[Placed]:
@@ -177,7 +182,8 @@ def _grow_cluster(draw, k, mode, cid, scene, cfg, rng) -> list[Placed]:
     lo, hi = cfg.arrangement.gap_range
     poly, size, shape, profile, area, fmax = draw()
     c0 = rng.uniform([0, 0], [h, w])
-    members = [(c0, poly)]
+    support = np.zeros((k, _N_DIRS))  # members' support functions
+    support[0] = _support_table(poly)
     out = [Placed(poly + c0, size, shape, profile, cid, area, fmax)]
     start = scene.n
     scene.add(c0, float(np.sqrt(area / np.pi)))
@@ -188,10 +194,13 @@ def _grow_cluster(draw, k, mode, cid, scene, cfg, rng) -> list[Placed]:
             break
         poly, size, shape, profile, area, fmax = draw()
         r_eq = float(np.sqrt(area / np.pi))
-        parents, dirs, angles = _candidates(mode, members, scene, start, heading, rng)
-        own = (poly @ -dirs.T).max(0)
-        theirs = np.array([(members[p][1] @ d).max() for p, d in zip(parents, dirs)])
-        pcs = np.array([members[p][0] for p in parents])
+        n = len(out)
+        parents, idx, angles = _candidates(mode, n, scene, start, heading, rng)
+        own_table = _support_table(poly)
+        own = own_table[(idx + _N_DIRS // 2) % _N_DIRS]  # extent towards the parent
+        theirs = support[parents, idx]
+        dirs = _DIRS[idx]
+        pcs = scene.centres[start + parents]
         cands = pcs + dirs * ((own + theirs) * rng.uniform(lo, hi, len(parents)))[:, None]
         ok = scene.clear_many(cands, r_eq, 0.75 * lo, skip=start + parents)
         if not ok.any():
@@ -201,7 +210,7 @@ def _grow_cluster(draw, k, mode, cid, scene, cfg, rng) -> list[Placed]:
         parent, d, c = int(parents[j]), dirs[j], cands[j]
         heading = angles[j] if mode == "chain" else heading
         scene.add(c, r_eq)
-        members.append((c, poly))
+        support[n] = own_table
         necks = ()
         if rng.random() < cfg.arrangement.sinter:
             width = min(size, out[parent].size_px)

@@ -154,7 +154,7 @@ class ShapePool:
     rotation and flip, so neighbouring particles still look different.
     """
 
-    def __init__(self, cfg: ParticleConfig, capacity: int = 12) -> None:
+    def __init__(self, cfg: ParticleConfig, capacity: int = 8) -> None:
         self.cfg = cfg
         self.capacity = capacity
         self._cache: dict[str, list] = {}
