@@ -40,7 +40,7 @@ def _sem(scene: Scene, cfg: ImagingConfig, tex, rng, scale_px) -> np.ndarray:
     """Secondary-electron yield: tilt (edge effect), detector shading, shadowed gaps."""
     inside = scene.labels > 0
     h = scene.height
-    tilt = ndimage.gaussian_filter(np.minimum(scene.tilt, 3.0), 0.6)
+    tilt = ndimage.gaussian_filter(np.minimum(scene.tilt, 2.0), 0.6)
     gy, gx = np.gradient(ndimage.gaussian_filter(h, 1.0))
     angle = rng.uniform(0, 2 * np.pi)
     shade = (gx * np.cos(angle) + gy * np.sin(angle)) / np.sqrt(1 + gx * gx + gy * gy)

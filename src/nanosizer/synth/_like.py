@@ -14,6 +14,8 @@ from ._random import random_config
 
 __all__ = ["ImageStyle", "estimate_style", "like_config"]
 
+_LIKE_SHAPES = ("sphere", "ellipse", "rounded_polygon", "crystal", "irregular")
+
 
 @dataclass(frozen=True)
 class ImageStyle:
@@ -139,7 +141,16 @@ def like_config(
     base = random_config(rng, modality, size, outlines_dir=outlines_dir)
     median_px = float(np.clip(style.size_px * np.exp(rng.normal(0, 0.15)), 4, min(size) / 2))
     pc = base.particles
-    particles = dataclasses.replace(pc, median_nm=median_px * pc.pixel_size_nm)
+    # compact shapes only: the measured size is a particle width, and rods/plates of that
+    # width would not look like the images (give --outlines for other shapes)
+    names = list(_LIKE_SHAPES) + (["outline"] if outlines_dir else [])
+    weights = rng.dirichlet(np.ones(len(names)))
+    particles = dataclasses.replace(
+        pc, median_nm=median_px * pc.pixel_size_nm,
+        shapes=tuple((n, float(w)) for n, w in zip(names, weights)),
+        aspect_range=(1.0, min(pc.aspect_range[1], 1.6)),
+        gsd=float(rng.uniform(1.1, 1.35)),
+    )
     contrast = abs(style.particle - style.background)
     snr = float(np.clip(contrast / max(style.noise, 1e-3) * np.exp(rng.normal(0, 0.3)), 2, 60))
     imaging = dataclasses.replace(

@@ -89,7 +89,7 @@ def _imaging(rng, modality) -> ImagingConfig:
         substrate_texture=float(rng.uniform(0.0, 0.9)),
         particle_contrast=float(rng.uniform(0.3, 0.85) if sem else rng.uniform(0.15, 1.0)),
         particle_texture=float(rng.uniform(0.0, 0.08)),
-        edge_strength=float(rng.uniform(0.1, 0.8)),
+        edge_strength=float(rng.uniform(0.05, 0.6)),
         shading=float(rng.uniform(0.0, 0.5)),
         gap_darkening=float(rng.uniform(0.2, 1.5)),
         fringe=float(rng.uniform(0.05, 0.3)) if modality == "tem" and rng.random() < 0.6 else 0.0,
