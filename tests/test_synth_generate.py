@@ -77,7 +77,7 @@ def test_same_seed_same_sample_and_input_not_modified():
 
 
 @pytest.mark.parametrize("modality", ["sem", "tem", "tsem"])
-@pytest.mark.parametrize("mode", ["compact", "chain", "random"])
+@pytest.mark.parametrize("mode", ["compact", "chain", "random", "lattice"])
 def test_every_modality_and_arrangement_renders(modality, mode):
     cfg = dataclasses.replace(
         _config(cluster_modes=((mode, 1.0),), cluster_fraction=0.8, sinter=0.5),
@@ -185,3 +185,14 @@ def test_dataset_deterministic_and_picklable():
 def test_invalid_configs_raise(bad):
     with pytest.raises(ValueError):
         bad()
+
+
+@pytest.mark.parametrize("profile", ["dome", "facet", "flat"])
+def test_height_profile_is_zero_outside_the_particle(profile):
+    from nanosizer.synth._scene import height_profile
+
+    mask = np.zeros((20, 24), bool)
+    mask[4:15, 5:20] = True
+    height, tilt = height_profile(mask, profile)
+    assert (height[~mask] == 0).all() and (tilt[~mask] == 0).all()
+    assert (height[mask] > 0).all()

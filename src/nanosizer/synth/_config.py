@@ -27,7 +27,7 @@ SHAPES: tuple[str, ...] = (
     "irregular",
     "outline",
 )
-CLUSTER_MODES: tuple[str, ...] = ("compact", "chain", "random")
+CLUSTER_MODES: tuple[str, ...] = ("compact", "chain", "random", "lattice")
 MODALITIES: tuple[str, ...] = ("sem", "tem", "tsem")
 
 
@@ -119,7 +119,8 @@ class ArrangementConfig:
         Mean number of particles per agglomerate (geometric distribution).
     cluster_modes : tuple of (name, weight)
         Agglomerate growth modes (see :data:`CLUSTER_MODES`): ``compact`` attaches to the
-        cluster centre, ``chain`` extends the last particle, ``random`` attaches to any member.
+        cluster centre, ``chain`` extends the last particle, ``random`` attaches to any member,
+        ``lattice`` fills an ordered hexagonal or square patch (for monodisperse particles).
     gap_range : (float, float)
         Centre distance of attached particles relative to touching (1 = touching,
         < 1 = partial overlap, the front particle owning the shared pixels).

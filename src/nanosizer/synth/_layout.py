@@ -116,7 +116,8 @@ def place_particles(cfg: SynthConfig, rng: np.random.Generator) -> list[Placed]:
         if rng.random() < p_group:
             k = min(int(rng.geometric(1.0 / ac.cluster_size)), ac.max_particles - len(placed))
             mode = _choose(ac.cluster_modes, rng)
-            new = _grow_cluster(draw, k, mode, cid, scene, cfg, rng)
+            grow = _grow_lattice if mode == "lattice" else _grow_cluster
+            new = grow(draw, k, mode, cid, scene, cfg, rng)
             attempts, cid = attempts + k, cid + 1
             missed = len(new) < min(k, 2)
         else:
@@ -142,6 +143,32 @@ def _place_isolated(item, scene, cfg, rng, margin) -> list[Placed]:
             scene.add(c, r)
             return [Placed(poly + c, size, shape, profile, -1, area, fmax)]
     return []
+
+
+def _grow_lattice(draw, k, mode, cid, scene, cfg, rng) -> list[Placed]:
+    """An ordered patch: particles on a hexagonal (70 %) or square lattice, ragged edge."""
+    h, w = cfg.size
+    lo, hi = cfg.arrangement.gap_range
+    spacing = cfg.particles.median_px * rng.uniform(lo, hi) * 1.05
+    n = int(np.ceil(np.sqrt(k))) + 2
+    ii, jj = np.meshgrid(np.arange(-n, n + 1), np.arange(-n, n + 1))
+    if rng.random() < 0.7:
+        pts = np.column_stack([(jj * np.sqrt(3) / 2).ravel(), (ii + 0.5 * (jj % 2)).ravel()])
+    else:
+        pts = np.column_stack([jj.ravel(), ii.ravel()]).astype(float)
+    a = rng.uniform(0, np.pi)
+    pts = pts @ np.array([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]]) * spacing
+    order = np.argsort(np.hypot(*pts.T) * rng.uniform(0.8, 1.2, len(pts)))
+    c0 = rng.uniform([0, 0], [h, w])
+    out = []
+    for p in pts[order[:k]]:
+        poly, size, shape, profile, area, fmax = draw()
+        r_eq = float(np.sqrt(area / np.pi))
+        c = c0 + p + rng.normal(0, 0.03 * spacing, 2)
+        if scene.clear(c, r_eq, 0.75 * lo):
+            scene.add(c, r_eq)
+            out.append(Placed(poly + c, size, shape, profile, cid, area, fmax))
+    return out
 
 
 def _neck(d: np.ndarray, width: float, rng: np.random.Generator) -> np.ndarray:

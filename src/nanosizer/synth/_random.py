@@ -25,7 +25,7 @@ def _loguniform(rng, lo, hi) -> float:
     return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
 
 
-def _particles(rng, outlines_dir, median_px) -> ParticleConfig:
+def _particles(rng, outlines_dir, median_px, ordered=False) -> ParticleConfig:
     prior = dict(_SHAPE_PRIOR)
     if outlines_dir is not None:
         prior["outline"] = 3.0
@@ -35,12 +35,17 @@ def _particles(rng, outlines_dir, median_px) -> ParticleConfig:
     chosen = rng.choice(len(names), size=k, replace=False, p=p / p.sum())
     weights = rng.dirichlet(np.ones(k))
     pixel_nm = _loguniform(rng, 0.5, 10.0)
+    shapes = tuple((names[c], float(w)) for c, w in zip(chosen, weights))
+    aspect_hi = float(rng.uniform(1.05, 1.8))
+    if ordered:  # ordered arrays need monodisperse, near-isotropic particles
+        shapes = (("sphere", 1.0),)
+        aspect_hi = 1.08
     return ParticleConfig(
         median_nm=median_px * pixel_nm,
-        gsd=float(rng.uniform(1.03, 1.4)),
+        gsd=float(rng.uniform(1.02, 1.08) if ordered else rng.uniform(1.03, 1.4)),
         pixel_size_nm=pixel_nm,
-        shapes=tuple((names[c], float(w)) for c, w in zip(chosen, weights)),
-        aspect_range=(1.0, float(rng.uniform(1.05, 1.8))),
+        shapes=shapes,
+        aspect_range=(1.0, aspect_hi),
         rod_aspect_range=(2.0, float(rng.uniform(3.0, 10.0))),
         roughness=float(rng.uniform(0.0, 0.25)),
         outlines_dir=outlines_dir,
@@ -48,23 +53,24 @@ def _particles(rng, outlines_dir, median_px) -> ParticleConfig:
     )
 
 
-def _crowded(rng, size) -> ArrangementConfig:
+def _crowded(rng, size, ordered) -> ArrangementConfig:
     """Dense monolayers of touching particles (close-packed films, crowded journal figures)."""
     lo = float(rng.uniform(0.9, 1.0))
+    modes = (("lattice", 1.0),) if ordered else (("compact", 1.0),)
     return ArrangementConfig(
         coverage=float(rng.uniform(0.5, 0.8)),
         cluster_fraction=1.0,
         cluster_size=_loguniform(rng, 30.0, 200.0),
-        cluster_modes=(("compact", 1.0),),
+        cluster_modes=modes,
         gap_range=(lo, lo + 0.05),
         sinter=0.0,
         max_particles=max(int(600 * size[0] * size[1] / 65536), 10),
     )
 
 
-def _arrangement(rng, median_px, size) -> ArrangementConfig:
-    if rng.random() < 0.15:
-        return _crowded(rng, size)
+def _arrangement(rng, size, crowded, ordered) -> ArrangementConfig:
+    if crowded:
+        return _crowded(rng, size, ordered)
     lo = float(rng.uniform(0.65, 0.97))
     coverage = float(rng.uniform(0.04, 0.5))
     # keep small-particle images affordable: cap the count near 350 per 256x256
@@ -132,7 +138,8 @@ def random_config(
     -------
     SynthConfig
         Median particle size 8-110 px (log-uniform), mixtures of 1-4 shape families, coverage
-        4-50 %, mostly agglomerated, with randomised contrast, noise and overlays.
+        4-50 %, mostly agglomerated (15 %: crowded monolayers, 40 % of them ordered
+        lattices of monodisperse particles), with randomised contrast, noise and overlays.
     """
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     if modality is None:
@@ -146,10 +153,12 @@ def random_config(
         scalebar=bool(rng.random() < 0.45),
         panel_label=bool(rng.random() < 0.3),
     )
+    crowded = rng.random() < 0.15
+    ordered = crowded and rng.random() < 0.4
     return SynthConfig(
         size=tuple(int(s) for s in size),
-        particles=_particles(rng, outlines_dir, median_px),
-        arrangement=_arrangement(rng, median_px, size),
+        particles=_particles(rng, outlines_dir, median_px, ordered),
+        arrangement=_arrangement(rng, size, crowded, ordered),
         imaging=_imaging(rng, modality),
         overlay=overlay,
     )
