@@ -133,7 +133,8 @@ class ArrangementConfig:
     coverage: float = 0.2
     cluster_fraction: float = 0.5
     cluster_size: float = 6.0
-    cluster_modes: tuple[tuple[str, float], ...] = (("compact", 1.0), ("chain", 1.0), ("random", 1.0))
+    cluster_modes: tuple[tuple[str, float], ...] = (
+        ("compact", 1.0), ("chain", 1.0), ("random", 1.0))
     gap_range: tuple[float, float] = (0.85, 1.0)
     sinter: float = 0.0
     max_particles: int = 400

@@ -223,5 +223,6 @@ def load_outlines(folder: str | None) -> tuple[np.ndarray, ...]:
         if len(poly) >= 3:
             polys.append(poly - poly.mean(0))
     if not polys:
-        raise InputError(f"no particle outlines found in {folder}; give binary images (white particle)")
+        raise InputError(
+            f"no particle outlines found in {folder}; give binary images (white particle on black)")
     return tuple(polys)
