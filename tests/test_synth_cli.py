@@ -14,7 +14,7 @@ def test_synth_writes_paired_files_deterministically(tmp_path):
     args = ["synth", "--n", "3", "--size", "64", "--seed", "5", "--quiet", "--workers", "1"]
     assert main([*args, "--out", str(tmp_path / "a")]) == 0
     assert main([*args, "--out", str(tmp_path / "b"), "--modality", "tem"]) == 0
-    assert main([*args, "--out", str(tmp_path / "c")]) == 0
+    assert main([*args[:-1], "2", "--out", str(tmp_path / "c")]) == 0  # 2 worker processes
     a, c = tmp_path / "a", tmp_path / "c"
     names = sorted(p.stem for p in (a / "images").glob("*.png"))
     assert names == ["synth_0000", "synth_0001", "synth_0002"]
@@ -42,3 +42,19 @@ def test_synth_options_and_refusals(tmp_path, capsys):
     assert "--overwrite" in capsys.readouterr().err
     assert main([*args, "--overwrite"]) == 0
     assert main([*args[:-2], "--coverage", "2", "--overwrite"]) == 2
+
+
+def test_synth_like_real_images(tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    yy, xx = np.mgrid[:128, :128]
+    for k in range(2):  # dark discs of ~20 px on a bright film
+        img = np.full((128, 128), 220, np.uint8)
+        for cy, cx in ((30, 30 + k * 10), (80, 70), (40, 100)):
+            img[(yy - cy) ** 2 + (xx - cx) ** 2 <= 100] = 40
+        Image.fromarray(img).save(real / f"r{k}.png")
+    out = tmp_path / "o"
+    assert main(["synth", "--n", "2", "--size", "64", "--quiet", "--workers", "1",
+                 "--out", str(out), "--like", str(real)]) == 0
+    truth = pd.read_csv(out / "truth.csv")
+    assert set(truth["modality"]) <= {"tem", "tsem"}
