@@ -14,6 +14,7 @@ whole-image output.  ``--base-channels`` overrides the default width of every ar
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import time
@@ -90,7 +91,8 @@ def main(argv: list[str] | None = None) -> None:
             if args.bf16_only and not amp:
                 continue
             model = fused if fuse else net
-            fastest, median, out = _time(lambda: _forward(model, image, amp, cl, tile, args.overlap), args.repeat)
+            run = functools.partial(_forward, model, image, amp, cl, tile, args.overlap)
+            fastest, median, out = _time(run, args.repeat)
             diff = float(np.abs(out - reference).max())
             print(
                 f"| {arch} | {params / 1e6:.2f} M | {mb:.1f} | {label} | {fastest:.3f} "

@@ -93,12 +93,11 @@ class UNet(SegmentationNet):
         )
         self.depth = depth
         widths = [base_channels * 2**i for i in range(depth + 1)]
-        self.encoders = nn.ModuleList()
-        for i, width in enumerate(widths):
-            self.encoders.append(DoubleConv(in_channels if i == 0 else widths[i - 1], width, norm=norm))
+        inputs = [in_channels, *widths[:-1]]
+        self.encoders = nn.ModuleList(DoubleConv(c_in, c, norm=norm) for c_in, c in zip(inputs, widths))
         self.pool = nn.MaxPool2d(2)
         self.ups = nn.ModuleList(_Up(widths[i + 1], widths[i], upsample) for i in range(depth))
-        self.decoders = nn.ModuleList(DoubleConv(2 * widths[i], widths[i], norm=norm) for i in range(depth))
+        self.decoders = nn.ModuleList(DoubleConv(2 * c, c, norm=norm) for c in widths[:-1])
         self.head = nn.Conv2d(widths[0], out_channels, kernel_size=1)
 
     def forward_valid(self, x: torch.Tensor) -> torch.Tensor:
