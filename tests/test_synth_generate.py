@@ -37,13 +37,15 @@ def _painter(particles, shape):
     """Independent reference: paint skimage-rasterised polygons back to front."""
     out = np.zeros(shape, np.int32)
     for i, p in enumerate(particles):
-        rr, cc = draw_polygon(p.poly[:, 0], p.poly[:, 1], shape=shape)
-        out[rr, cc] = i + 1
+        for poly in (p.poly, *p.necks):
+            rr, cc = draw_polygon(poly[:, 0], poly[:, 1], shape=shape)
+            out[rr, cc] = i + 1
     return out
 
 
-def test_labels_are_exact_visible_pixels():
-    cfg = _config()
+@pytest.mark.parametrize("sinter", [0.0, 0.8])
+def test_labels_are_exact_visible_pixels(sinter):
+    cfg = _config(sinter=sinter, cluster_fraction=0.8)
     sample = generate(cfg, 7)
     particles = place_particles(cfg, np.random.default_rng(7))
     ref = _painter(particles, cfg.size)
@@ -187,12 +189,15 @@ def test_invalid_configs_raise(bad):
         bad()
 
 
-@pytest.mark.parametrize("profile", ["dome", "facet", "flat"])
-def test_height_profile_is_zero_outside_the_particle(profile):
-    from nanosizer.synth._scene import height_profile
+@pytest.mark.parametrize("shape", ["sphere", "crystal", "plate"])
+def test_scene_maps_vanish_outside_particles(shape):
+    from nanosizer.synth._scene import render_scene
 
-    mask = np.zeros((20, 24), bool)
-    mask[4:15, 5:20] = True
-    height, tilt = height_profile(mask, profile)
-    assert (height[~mask] == 0).all() and (tilt[~mask] == 0).all()
-    assert (height[mask] > 0).all()
+    cfg = dataclasses.replace(
+        _config(), particles=ParticleConfig(median_nm=30.0, shapes=((shape, 1.0),)))
+    particles = place_particles(cfg, np.random.default_rng(0))
+    scene = render_scene(particles, cfg.size, np.ones(len(particles)))
+    bg = scene.labels == 0
+    assert bg.any() and (~bg).any()
+    assert (scene.height[bg] == 0).all() and (scene.tilt[bg] == 0).all()
+    assert (scene.thickness[bg] == 0).all() and (scene.height[~bg] > 0).all()

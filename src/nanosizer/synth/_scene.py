@@ -81,24 +81,84 @@ def rasterise_union(polys) -> tuple[np.ndarray, int, int]:
     return mask, r0, c0
 
 
-def height_profile(mask: np.ndarray, profile: str) -> tuple[np.ndarray, np.ndarray]:
-    """Height map (px) and surface tilt term ``sec(theta) - 1`` of a particle patch.
+def _bounds(poly: np.ndarray) -> tuple[int, int, int, int]:
+    """Patch of :func:`rasterise`: (top row, left col, rows, cols)."""
+    r0 = int(np.floor(poly[:, 0].min())) - 1
+    c0 = int(np.floor(poly[:, 1].min())) - 1
+    return (r0, c0, int(np.ceil(poly[:, 0].max())) - r0 + 2,
+            int(np.ceil(poly[:, 1].max())) - c0 + 2)
 
-    Both come from the distance to the particle's own outline, so a particle's rim stays
-    bright where it hides another particle and the hidden particle gets no rim there.
+
+def _pack(shapes: np.ndarray, width: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """Shelf-pack patches ``(N, 2)`` (rows, cols) into an atlas; returns their top-left corners."""
+    pos = np.zeros((len(shapes), 2), np.int64)
+    x = y = shelf = 0
+    for i, (ph, pw) in enumerate(shapes):
+        if x + pw > width:
+            x, y, shelf = 0, y + shelf, 0
+        pos[i] = (y, x)
+        x, shelf = x + pw, max(shelf, ph)
+    return pos, (int(y + shelf), int(width))
+
+
+def _scanline_fill(polys: list, offsets: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Even-odd fill of many polygons at once (each shifted by its ``offsets`` row/col).
+
+    Polygons are closed, so each one's crossings per row are even and the running parity
+    returns to 0 after it: one cumulative sum over the whole atlas fills them all.
     """
-    d = ndimage.distance_transform_edt(mask).astype(np.float32)
-    d = np.where(mask, d - 0.5, 0)
-    rmax = max(float(d.max()), 0.5)
-    if profile == "dome":
-        x = 1 - d / rmax
-        cos2 = np.clip(1 - x * x, 0.04, 1)
-        return np.where(mask, rmax * np.sqrt(cos2), 0), np.where(mask, 1 / np.sqrt(cos2) - 1, 0)
-    if profile == "facet":
-        rim = np.where(mask, 1.5 * np.exp(-d / 1.2), 0)
-        return 0.8 * d, np.where(mask, 0.28 + rim, 0)
-    rim = np.where(mask, 2.0 * np.exp(-d / 1.0), 0)
-    return np.where(mask, np.minimum(d, 1.5) * 0.5 + 0.1 * rmax, 0), rim  # bevelled plate
+    nr, nc = shape
+    sizes = np.array([len(p) for p in polys])
+    v = np.concatenate(polys) + np.repeat(offsets, sizes, axis=0)
+    nxt = np.arange(len(v)) + 1
+    nxt[np.cumsum(sizes) - 1] = np.cumsum(sizes) - sizes  # wrap to each polygon's start
+    y, x, y2, x2 = v[:, 0], v[:, 1], v[nxt, 0], v[nxt, 1]
+    first = np.ceil(np.minimum(y, y2)).astype(np.int64)
+    counts = np.maximum(np.ceil(np.maximum(y, y2)).astype(np.int64) - first, 0)
+    edge = np.repeat(np.arange(len(v)), counts)
+    rows = np.repeat(first, counts) + np.arange(counts.sum()) - np.repeat(
+        np.cumsum(counts) - counts, counts)
+    xc = x[edge] + (rows - y[edge]) / (y2[edge] - y[edge]) * (x2[edge] - x[edge])
+    cols = np.clip(np.ceil(xc).astype(np.int64), 0, nc)
+    toggles = np.bincount(rows * (nc + 1) + cols, minlength=nr * (nc + 1)).reshape(nr, nc + 1)
+    return (np.cumsum(toggles[:, :nc], axis=1) & 1).astype(bool)
+
+
+def _atlas(particles: list[Placed]):
+    """All particle masks in one atlas: (mask, patch id map, corners, patch bounds)."""
+    bounds = np.array([_bounds(p.poly if not p.necks else np.vstack([p.poly, *p.necks]))
+                       for p in particles], np.int64).reshape(-1, 4)
+    width = int(max(512, bounds[:, 3].max(initial=0)))
+    pos, shape = _pack(bounds[:, 2:], width)
+    plain = [i for i, p in enumerate(particles) if not p.necks]
+    mask = np.zeros(shape, bool)
+    if plain:
+        offsets = (pos[plain] - bounds[plain, :2]).astype(float)
+        mask = _scanline_fill([particles[i].poly for i in plain], offsets, shape)
+    for i, p in enumerate(particles):
+        if p.necks:  # unions of overlapping polygons need their own fill
+            m, r0, c0 = rasterise_union((p.poly, *p.necks))
+            r, c = pos[i] + (r0 - bounds[i, 0], c0 - bounds[i, 1])
+            mask[r : r + m.shape[0], c : c + m.shape[1]] |= m
+    ids = np.full(shape, -1, np.int64)
+    for i, (r, c) in enumerate(pos):
+        ids[r : r + bounds[i, 2], c : c + bounds[i, 3]] = i
+    return mask, ids, pos, bounds
+
+
+def _profiles(d, pid, kind, rmax):
+    """Height and tilt of mask pixels from their distance ``d`` to their own outline."""
+    r, k = rmax[pid], kind[pid]
+    x = 1 - d / r
+    cos2 = np.clip(1 - x * x, 0.04, 1)
+    dome, facet = k == 0, k == 1
+    height = np.minimum(d, 1.5) * 0.5 + 0.1 * r  # flat plates with a bevelled edge
+    tilt = 2.0 * np.exp(-d)
+    height[dome] = r[dome] * np.sqrt(cos2[dome])
+    tilt[dome] = 1 / np.sqrt(cos2[dome]) - 1
+    height[facet] = 0.8 * d[facet]
+    tilt[facet] = 0.28 + 1.5 * np.exp(-d[facet] / 1.2)
+    return height, tilt
 
 
 def render_scene(
@@ -106,6 +166,9 @@ def render_scene(
     lift: np.ndarray | None = None,
 ) -> Scene:
     """Paint particles back to front; later particles own the pixels they share.
+
+    All particles are rasterised, distance-transformed and profiled together in one packed
+    atlas (each with its own outline), then painted with a vectorised depth test.
 
     Parameters
     ----------
@@ -120,31 +183,45 @@ def render_scene(
         in agglomerates, which gives steps (bright rims) where they hide others.
     """
     h, w = size
-    labels = np.zeros(size, np.int32)
-    height = np.zeros(size, np.float32)
-    thickness = np.zeros(size, np.float32)
-    material = np.ones(size, np.float32)
-    tilt = np.zeros(size, np.float32)
     n = len(particles)
+    labels = np.zeros(h * w, np.int32)
+    height = np.zeros(h * w, np.float32)
+    material = np.ones(h * w, np.float32)
+    tilt = np.zeros(h * w, np.float32)
+    thickness = np.zeros(h * w, np.float32)
+    if n == 0:
+        z = np.zeros(0, np.int64)
+        return Scene(*(a.reshape(size) for a in (labels, height, thickness, material, tilt)),
+                     z, z)
+    # particles entirely outside the image are never seen: leave them out of the atlas
+    b = np.array([_bounds(np.vstack([p.poly, *p.necks])) for p in particles]).reshape(-1, 4)
+    seen = np.flatnonzero((b[:, 0] < h) & (b[:, 0] + b[:, 2] > 0) & (b[:, 1] < w)
+                          & (b[:, 1] + b[:, 3] > 0))
     full_area = np.zeros(n, np.int64)
-    inside_area = np.zeros(n, np.int64)
-    for i, p in enumerate(particles):
-        mask, r0, c0 = rasterise_union((p.poly, *p.necks))
-        full_area[i] = int(mask.sum())
-        ra, rb = max(r0, 0), min(r0 + mask.shape[0], h)
-        ca, cb = max(c0, 0), min(c0 + mask.shape[1], w)
-        if ra >= rb or ca >= cb or full_area[i] == 0:
-            continue
-        sub = mask[ra - r0 : rb - r0, ca - c0 : cb - c0]
-        inside_area[i] = int(sub.sum())
-        if inside_area[i] == 0:
-            continue
-        hp, tp = height_profile(mask, p.profile)
-        hp = hp[ra - r0 : rb - r0, ca - c0 : cb - c0]
-        win = (slice(ra, rb), slice(ca, cb))
-        labels[win][sub] = i + 1
-        height[win][sub] = hp[sub] + (0.0 if lift is None else lift[i])
-        tilt[win][sub] = tp[ra - r0 : rb - r0, ca - c0 : cb - c0][sub]
-        thickness[win] += 2 * hp
-        material[win][sub] = brightness[i]
-    return Scene(labels, height, thickness, material, tilt, full_area, inside_area)
+    if seen.size == 0:
+        return Scene(*(a.reshape(size) for a in (labels, height, thickness, material, tilt)),
+                     full_area, full_area.copy())
+    mask, ids, pos, bounds = _atlas([particles[i] for i in seen])
+    dist = ndimage.distance_transform_edt(mask).astype(np.float32)
+    ar, ac = np.nonzero(mask)
+    d = dist[ar, ac] - 0.5
+    pid = ids[ar, ac]
+    rmax = np.full(len(seen), 0.5, np.float32)
+    np.maximum.at(rmax, pid, d)
+    kind = np.array([{"dome": 0, "facet": 1}.get(particles[i].profile, 2) for i in seen])
+    hv, tv = _profiles(d, pid, kind, rmax)
+    ir = ar - pos[pid, 0] + bounds[pid, 0]
+    ic = ac - pos[pid, 1] + bounds[pid, 1]
+    full_area[seen] = np.bincount(pid, minlength=len(seen))
+    inside = (ir >= 0) & (ir < h) & (ic >= 0) & (ic < w)
+    pid, flat, hv, tv = seen[pid[inside]], ir[inside] * w + ic[inside], hv[inside], tv[inside]
+    inside_area = np.bincount(pid, minlength=n)
+    thickness += np.bincount(flat, weights=2 * hv, minlength=h * w).astype(np.float32)
+    np.maximum.at(labels, flat, (pid + 1).astype(np.int32))  # the front-most particle wins
+    win = labels[flat] == pid + 1
+    px, pw = flat[win], pid[win]
+    height[px] = hv[win] + (0.0 if lift is None else np.asarray(lift)[pw])
+    tilt[px] = tv[win]
+    material[px] = np.asarray(brightness)[pw]
+    maps = (a.reshape(size) for a in (labels, height, thickness, material, tilt))
+    return Scene(*maps, full_area, inside_area)
