@@ -201,3 +201,12 @@ def test_scene_maps_vanish_outside_particles(shape):
     assert bg.any() and (~bg).any()
     assert (scene.height[bg] == 0).all() and (scene.tilt[bg] == 0).all()
     assert (scene.thickness[bg] == 0).all() and (scene.height[~bg] > 0).all()
+
+
+def test_coverage_controls_density():
+    fractions = []
+    for coverage in (0.05, 0.2, 0.5):
+        cfg = _config(coverage=coverage, gap_range=(0.95, 1.0))
+        fractions.append(np.mean([(generate(cfg, s).labels > 0).mean() for s in range(3)]))
+    assert fractions[0] < fractions[1] < fractions[2]
+    assert 0.02 < fractions[0] < 0.1 and 0.3 < fractions[2] < 0.7

@@ -111,7 +111,7 @@ def _relabel_and_truth(painter, particles: list[Placed], scene, cfg: SynthConfig
             "feret_min_nm": fmin * px,
             "feret_max_nm": fmax * px,
             "visible_px": int(visible[i]),
-            "hidden_fraction": float(1 - visible[i] / max(inside, 1)),
+            "hidden_fraction": float(np.clip(1 - visible[i] / max(inside, 1), 0, 1)),
             "cut_fraction": float(1 - inside / full),
             "touches_border": bool(border[i + 1]),
             "centroid_row": float(centre[0]),

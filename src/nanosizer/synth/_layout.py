@@ -111,10 +111,12 @@ def place_particles(cfg: SynthConfig, rng: np.random.Generator) -> list[Placed]:
     p_group = 1.0 if cf >= 1 else cf / (cf + (1 - cf) * ac.cluster_size)
     covered, attempts, cid, misses = 0.0, 0, 0, 0
     target = ac.coverage * h * w
+    typical_area = 0.8 * cfg.particles.median_px**2  # a bit above a disc: no overshoot
     while (covered < target and len(placed) < ac.max_particles
            and attempts < 4 * ac.max_particles and misses < 30):
         if rng.random() < p_group:
-            k = min(int(rng.geometric(1.0 / ac.cluster_size)), ac.max_particles - len(placed))
+            k = min(int(rng.geometric(1.0 / ac.cluster_size)), ac.max_particles - len(placed),
+                    int(np.ceil((target - covered) / typical_area)))
             mode = _choose(ac.cluster_modes, rng)
             grow = _grow_lattice if mode == "lattice" else _grow_cluster
             new = grow(draw, k, mode, cid, scene, cfg, rng)
