@@ -63,3 +63,6 @@ def test_style_of_bam_sem():
     style = estimate_style([str(folder)])
     assert style.bright_particles
     assert 25 < style.size_px < 70  # TiO2 particles are ~25-70 px across at 7.34 nm/px
+    assert style.pixel_size_nm == pytest.approx(7.34375)
+    cfg = like_config(np.random.default_rng(0), style)
+    assert cfg.particles.pixel_size_nm == pytest.approx(7.34375)

@@ -35,6 +35,8 @@ class ImageStyle:
         Approximate median particle diameter (px).
     coverage : float
         Fraction of the area covered by particles.
+    pixel_size_nm : float or None
+        Median calibrated pixel size of the images (None when none is calibrated).
     """
 
     bright_particles: bool
@@ -44,6 +46,7 @@ class ImageStyle:
     blur_px: float
     size_px: float
     coverage: float
+    pixel_size_nm: float | None = None
 
 
 def _noise_sigma(img: np.ndarray) -> float:
@@ -109,16 +112,19 @@ def estimate_style(paths: Sequence[str]) -> ImageStyle:
     files = expand_paths(list(paths))
     if not files:
         raise InputError(f"--like: no images found in {', '.join(map(str, paths))}")
-    stats = []
+    stats, pixels = [], []
     for f in files[:20]:
         m = read_micrograph(f)
+        if m.pixel_size.calibrated:
+            pixels.append(float(m.pixel_size.nm))
         img = m.analysis_data.astype(np.float32)
         lo, hi = float(img.min()), float(img.max())
         stats.append(_one_image((img - lo) / max(hi - lo, 1e-6)))
     med = {k: float(np.median([s[k] for s in stats])) for k in stats[0] if k != "bright"}
     bright = sum(s["bright"] for s in stats) * 2 >= len(stats)
     return ImageStyle(bright, med["background"], med["particle"], med["noise"], med["blur"],
-                      med["size"], med["coverage"])
+                      med["size"], med["coverage"],
+                      float(np.median(pixels)) if pixels else None)
 
 
 def like_config(
@@ -145,8 +151,9 @@ def like_config(
     # width would not look like the images (give --outlines for other shapes)
     names = list(_LIKE_SHAPES) + (["outline"] if outlines_dir else [])
     weights = rng.dirichlet(np.ones(len(names)))
+    pixel_nm = style.pixel_size_nm or pc.pixel_size_nm
     particles = dataclasses.replace(
-        pc, median_nm=median_px * pc.pixel_size_nm,
+        pc, median_nm=median_px * pixel_nm, pixel_size_nm=pixel_nm,
         shapes=tuple((n, float(w)) for n, w in zip(names, weights)),
         aspect_range=(1.0, min(pc.aspect_range[1], 1.6)),
         gsd=float(rng.uniform(1.1, 1.35)),
