@@ -336,8 +336,12 @@ def filter_unrendered(
     noise = 1.4826 * np.median(np.abs(background - np.median(background))) or background.std() or 1.0
     ring_labels = np.where(labels == 0, expand_labels(labels, ring), 0)
     inside = np.asarray(ndi.mean(image, labels, ids))
-    around = np.asarray(ndi.mean(image, ring_labels, ids))
-    around = np.where(np.isfinite(around), around, np.median(background))
+    n = int(labels.max()) + 1
+    ring_sum = np.bincount(ring_labels.ravel(), weights=image.ravel(), minlength=n)[ids]
+    ring_count = np.bincount(ring_labels.ravel(), minlength=n)[ids]
+    around = np.full(ids.size, float(np.median(background)))
+    has_ring = ring_count > 0
+    around[has_ring] = ring_sum[has_ring] / ring_count[has_ring]
     contrast = (inside - around) / noise
     sign = {"bright": 1.0, "dark": -1.0}.get(polarity)
     if sign is None:

@@ -1,0 +1,212 @@
+"""Fine-tuning a segmentation network on in-memory pairs, mixed with synthetic micrographs.
+
+Uses the training package's building blocks (augmentation, targets, normalisation, the epoch
+loop, threshold tuning), so an adapted model is trained, normalised and post-processed exactly
+like a model from ``nanosizer train`` and loads with ``analyze --model``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+__all__ = ["FinetuneConfig", "PairCrops", "finetune", "tune_and_save", "initial_network"]
+
+Pair = tuple[np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class FinetuneConfig:
+    """One fine-tuning run.
+
+    Parameters
+    ----------
+    steps : int
+        Optimisation steps at most.
+    minutes : float or None
+        Wall-clock budget; training stops when it is used up.
+    tile, batch_size : int
+        Crop side (multiple of 16) and crops per step.
+    lr : float
+        Peak AdamW learning rate (warm-up, then cosine decay over steps or the budget).
+    warmup_steps : int
+    synthetic_fraction : float
+        Share of crops drawn from synthetic images (keeps the network general).
+    scale_range : (float, float)
+        Random zoom of crops.
+    contact_width : int
+        Half-width of the contact band of the targets.
+    amp : bool
+        Mixed precision where the hardware supports it.
+    seed : int
+    device : str or None
+        None picks CUDA when available.
+    """
+
+    steps: int = 1000
+    minutes: float | None = None
+    tile: int = 256
+    batch_size: int = 4
+    lr: float = 5e-4
+    warmup_steps: int = 20
+    synthetic_fraction: float = 0.3
+    scale_range: tuple[float, float] = (0.8, 1.25)
+    contact_width: int = 2
+    amp: bool = True
+    seed: int = 0
+    device: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.steps < 1 or self.batch_size < 1 or self.tile < 16 or self.tile % 16:
+            raise ValueError("need steps >= 1, batch_size >= 1 and tile a multiple of 16")
+        if not 0.0 <= self.synthetic_fraction <= 1.0:
+            raise ValueError(f"synthetic_fraction must be in [0, 1], got {self.synthetic_fraction}")
+        if self.minutes is not None and self.minutes <= 0:
+            raise ValueError(f"minutes must be > 0, got {self.minutes}")
+
+    def train_config(self, arch: str):
+        """The :class:`~nanosizer.train.TrainConfig` the epoch loop reads (lr schedule, amp)."""
+        from ..train import TrainConfig
+
+        return TrainConfig(arch=arch, tile=self.tile, batch_size=self.batch_size, epochs=1,
+                           samples_per_epoch=self.steps * self.batch_size, minutes=self.minutes,
+                           lr=self.lr, warmup_steps=self.warmup_steps, p_invert=0.0,
+                           scale_range=self.scale_range, contact_width=self.contact_width,
+                           num_workers=0, device=self.device, amp=self.amp, seed=self.seed)
+
+
+class PairCrops(Dataset):
+    """Augmented crops ``(x (1, T, T), targets (3, T, T))`` from pairs and a synthetic source.
+
+    Item ``i`` is deterministic in ``(config.seed, i)``.
+
+    Parameters
+    ----------
+    pairs : sequence of (image, labels)
+        Raw images (any grey scale) and instance labels.
+    config : FinetuneConfig
+    synthetic : callable, optional
+        ``synthetic(index) -> (image, labels)``, e.g. a :class:`nanosizer.synth.SyntheticDataset`
+        item getter; required when ``config.synthetic_fraction > 0``.
+    """
+
+    def __init__(self, pairs: Sequence[Pair], config: FinetuneConfig,
+                 synthetic: Callable[[int], Pair] | None = None) -> None:
+        if not pairs and (synthetic is None or config.synthetic_fraction == 0):
+            raise ValueError("need training pairs or a synthetic source")
+        self.pairs, self.config, self.synthetic = list(pairs), config, synthetic
+
+    def __len__(self) -> int:
+        return self.config.steps * self.config.batch_size
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        from ..train.augment import augment_geometry, augment_intensity, random_crop
+        from ..train.normalize import normalize_image
+        from ..train.targets import make_targets
+
+        c = self.config
+        rng = np.random.default_rng([c.seed, index, 11])
+        use_synth = self.synthetic is not None and (
+            not self.pairs or rng.random() < c.synthetic_fraction)
+        if use_synth:
+            image, labels = self.synthetic(int(rng.integers(2**31)))
+        else:
+            image, labels = self.pairs[int(rng.integers(len(self.pairs)))]
+        image, labels = random_crop(np.asarray(image, np.float32), labels, c.tile, rng,
+                                    c.scale_range)
+        image, labels = augment_geometry(image, labels, rng)
+        image = normalize_image(augment_intensity(image, rng, 0.0))
+        return torch.from_numpy(image)[None], torch.from_numpy(make_targets(labels, c.contact_width))
+
+
+def initial_network(init_model: str | Path | None, arch: str, device=None):
+    """The network to start from: a model folder / shipped name, or a new ``arch`` network.
+
+    Returns
+    -------
+    net : SegmentationNet
+    source : str
+        What it was initialised from (stored in the metadata).
+    """
+    from ..errors import InputError
+    from ..nn import create_model, load_model, select_device
+
+    if init_model is None:
+        return create_model(arch, in_channels=1, out_channels=3).to(select_device(device)), "random"
+    from ..segment.cnn import resolve_model
+
+    loaded = load_model(resolve_model(init_model), device=device)
+    if loaded.arch != arch:
+        raise InputError(f"--arch {arch} differs from the architecture {loaded.arch!r} of the "
+                         f"initial model {init_model}; use --arch {loaded.arch}")
+    return loaded.net, str(init_model)
+
+
+def finetune(net: torch.nn.Module, pairs: Sequence[Pair], config: FinetuneConfig,
+             synthetic: Callable[[int], Pair] | None = None) -> dict:
+    """Train ``net`` in place on crops of ``pairs`` (and synthetic images).
+
+    Returns
+    -------
+    history : dict
+        ``steps``, ``minutes`` and the mean training losses.
+    """
+    from ..nn import configure_threads, select_device
+    from ..train import TrainState, train_one_epoch
+
+    configure_threads(None)
+    device = select_device(config.device)
+    net.to(device)
+    if device.type == "cpu":
+        net.to(memory_format=torch.channels_last)
+    tcfg = config.train_config(net.arch)
+    optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=1e-4)
+    loader = DataLoader(PairCrops(pairs, config, synthetic), batch_size=config.batch_size,
+                        shuffle=False, drop_last=True, num_workers=0)
+    state = TrainState()
+    losses = train_one_epoch(net, loader, optimizer, tcfg, state, device, config.steps)
+    net.eval()
+    return {"steps": state.step, "minutes": round(state.elapsed_s / 60, 2),
+            **{k: round(v, 4) for k, v in losses.items()}}
+
+
+def tune_and_save(folder: str | Path, net, val_pairs: Sequence[Pair], metadata: dict,
+                  config: FinetuneConfig, size_labels: Sequence[np.ndarray] = (),
+                  overwrite: bool = False) -> dict:
+    """Tune the post-processing thresholds on ``val_pairs`` and write a model folder.
+
+    The metadata follows :func:`nanosizer.train.export.export_model` (normalisation, thresholds,
+    particle diameters of ``size_labels`` and the validation labels) plus ``metadata``.
+    Returns the validation scores.
+    """
+    from ..nn import save_model, select_device
+    from ..segment.instances import InstanceThresholds
+    from ..train import NORMALIZATION, TARGET_CHANNELS, evaluate, normalize_image, tune_thresholds
+    from ..train.export import particle_diameters
+
+    device = select_device(config.device)
+    val = [(normalize_image(np.asarray(img, np.float32)), lab.astype(np.int32))
+           for img, lab in val_pairs]
+    truths = [lab for _, lab in val]
+    if val:
+        metrics, probs = evaluate(net, val, device=device, amp=config.amp,
+                                  thresholds=InstanceThresholds(), contact_width=config.contact_width)
+        thresholds, f1 = tune_thresholds(probs, truths)
+        scores = {"f1": round(f1, 4), "f1_default_thresholds": round(metrics["val_f1"], 4),
+                  "n_images": len(val)}
+    else:
+        thresholds, scores = InstanceThresholds(), {"n_images": 0}
+    full = {
+        "task": "instance-segmentation", "outputs": list(TARGET_CHANNELS),
+        "output_activation": "sigmoid", "normalization": dict(NORMALIZATION),
+        "thresholds": thresholds.to_dict(), "particle_diameter_px": particle_diameters([*size_labels, *truths]),
+        "finetune_config": {**asdict(config), "scale_range": list(config.scale_range)},
+        "val_scores": scores, **metadata,
+    }
+    save_model(folder, net, full, overwrite=overwrite)
+    return scores

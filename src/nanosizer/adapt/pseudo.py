@@ -1,0 +1,63 @@
+"""Confident pseudo-labels of real images, for self-training."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage as ndi
+
+__all__ = ["probabilities", "confident_labels"]
+
+
+def probabilities(net, image: np.ndarray, mask: np.ndarray | None = None, device=None,
+                  tile: int | None = None) -> np.ndarray:
+    """Sigmoid outputs (3, H, W) of ``net`` for a raw image, normalised as in training."""
+    from ..nn import predict
+    from ..train import normalize_image
+
+    x = normalize_image(np.asarray(image, np.float32), mask=mask)
+    if tile is None and x.size > 2048 * 2048:
+        tile = 512
+    logits = predict(net, x, tile=tile, overlap=64 if tile else 0, device=device)
+    return (0.5 * (np.tanh(0.5 * logits) + 1.0)).astype(np.float32)
+
+
+def confident_labels(probs: np.ndarray, thresholds, mask: np.ndarray | None = None,
+                     min_confidence: float = 0.85, max_contact: float = 0.5) -> tuple:
+    """Instance labels, and which particles are confident enough to train on.
+
+    A particle is confident when its mean foreground probability is at least
+    ``min_confidence``, the mean contact probability on its pixels is below ``max_contact`` and
+    it does not touch the border of ``mask`` (or of the image).
+
+    Parameters
+    ----------
+    probs : (3, H, W) ndarray
+        Foreground, contact, distance probabilities.
+    thresholds : InstanceThresholds
+    mask : (H, W) ndarray of bool, optional
+    min_confidence, max_contact : float
+
+    Returns
+    -------
+    labels : (H, W) ndarray of int32
+        All particles found.
+    confident : (H, W) ndarray of int32
+        Only the confident ones, renumbered 1..K.
+    """
+    from ..segment._classical_steps import relabel_min_area
+    from ..segment.instances import probabilities_to_labels
+
+    labels = probabilities_to_labels(probs, thresholds, mask=mask)
+    ids = np.arange(1, int(labels.max()) + 1)
+    if ids.size == 0:
+        return labels, labels.copy()
+    fg = np.asarray(ndi.mean(probs[0], labels, ids))
+    contact = np.asarray(ndi.mean(probs[1], labels, ids))
+    region = np.ones(labels.shape, bool) if mask is None else np.asarray(mask, bool)
+    edge = region & ~ndi.binary_erosion(region, border_value=0)
+    touching = np.unique(labels[edge])
+    keep = np.zeros(ids.size + 1, bool)
+    keep[ids] = (fg >= min_confidence) & (contact < max_contact)
+    keep[touching] = False
+    keep[0] = False
+    return labels, relabel_min_area(np.where(keep[labels], labels, 0), 1)

@@ -1,0 +1,358 @@
+"""``nanosizer adapt``: the whole adaptation run within a time budget.
+
+Steps (each optional, each timed against its share of the budget):
+
+1. real training pairs: from transmission twins (:mod:`.transmission`) and/or a folder of
+   (hand-corrected) pairs (:mod:`.pairs_io`);
+2. outline WGAN-GP (:mod:`.wgan`) on example outlines, whose samples become a shape family of
+   the synthetic engine;
+3. synthetic micrographs "like" the user's images (:func:`nanosizer.synth.like_config`);
+4. CycleGAN (:mod:`.cyclegan`) from simulated masks to the user's images, rendering extra
+   training pairs (particles it failed to draw are removed from the labels) — used when there
+   are no real pairs;
+5. fine-tuning of the initial (shipped) network on all pairs plus synthetic images
+   (:mod:`.finetune`);
+6. self-training on confident pseudo-labels of the user's images;
+7. threshold tuning on held-out data and the model folder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+
+__all__ = ["AdaptConfig", "BUDGET_SHARES", "adapt"]
+
+log = logging.getLogger("nanosizer.adapt")
+
+#: Shares of the budget per step, with and without real pairs (the rest is overhead).
+BUDGET_SHARES = {
+    "real": {"wgan": 0.06, "cyclegan": 0.0, "finetune": 0.55, "selftrain": 0.2},
+    "unlabelled": {"wgan": 0.06, "cyclegan": 0.25, "finetune": 0.35, "selftrain": 0.15},
+}
+
+
+@dataclass(frozen=True)
+class AdaptConfig:
+    """One ``nanosizer adapt`` run.
+
+    Parameters
+    ----------
+    arch : {'unet', 'multiresunet'}
+    init_model : str or None
+        Shipped model name or model folder to start from; None trains from random weights.
+    budget_minutes : float
+        Wall-clock budget of the whole run.
+    outlines_dir : str or None
+        Example particle outlines (binary images) for the outline GAN.
+    transmission_dir : str or None
+        Folder of transmission twins (file number + 1) of the images.
+    pairs_dir : str or None
+        Folder of labelled pairs (``images/`` + ``labels/``) to train on, e.g. exported and
+        hand-corrected ones.
+    cyclegan : {'auto', 'on', 'off'}
+        ``'auto'`` runs the CycleGAN only when there are no real pairs.
+    self_training : bool
+    tile : int
+        Training crop side (multiple of 16).
+    seed : int
+    device : str or None
+        None uses CUDA when available.
+    """
+
+    arch: str = "unet"
+    init_model: str | None = "unet"
+    budget_minutes: float = 20.0
+    outlines_dir: str | None = None
+    transmission_dir: str | None = None
+    pairs_dir: str | None = None
+    cyclegan: str = "auto"
+    self_training: bool = True
+    tile: int = 256
+    seed: int = 0
+    device: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.budget_minutes > 0:
+            raise InputError(f"--budget must be > 0 minutes, got {self.budget_minutes}")
+        if self.cyclegan not in ("auto", "on", "off"):
+            raise InputError(f"cyclegan must be auto, on or off, got {self.cyclegan!r}")
+        if self.tile < 64 or self.tile % 16:
+            raise InputError(f"--tile must be a multiple of 16 and >= 64, got {self.tile}")
+
+
+@dataclass
+class _Clock:
+    """Budget bookkeeping: minutes left for a step given its share."""
+
+    budget: float
+    start: float = field(default_factory=time.perf_counter)
+    reserve: float = 0.1
+
+    def elapsed(self) -> float:
+        return (time.perf_counter() - self.start) / 60.0
+
+    def minutes(self, share: float) -> float:
+        left = self.budget * (1.0 - self.reserve) - self.elapsed()
+        return max(0.0, min(share * self.budget, left))
+
+
+def _read(paths):
+    from ..io import read_micrograph
+
+    return [read_micrograph(p) for p in paths]
+
+
+def _real_pairs(config: AdaptConfig, paths, micrographs) -> list:
+    from .pairs_io import import_pairs
+    from .transmission import find_transmission_twins, transmission_pair
+
+    pairs = []
+    if config.transmission_dir is not None:
+        twins = find_transmission_twins(list(paths), config.transmission_dir)
+        if not twins:
+            raise InputError(f"--transmission {config.transmission_dir}: no twin (file number + 1) "
+                             "of any image found; check the folder")
+        by_path = dict(zip(paths, micrographs))
+        for sem_path, trans_path in twins.items():
+            pair = transmission_pair(by_path[sem_path], _read([trans_path])[0])
+            log.info("%s: TSEM twin %s, shift dy=%.2f dx=%.2f px, %d particles", sem_path.name,
+                     trans_path.name, *pair.shift, pair.labels.max())
+            pairs.append(pair)
+    if config.pairs_dir is not None:
+        pairs += import_pairs(config.pairs_dir)
+    return pairs
+
+
+def _split_val(pairs, fraction: float = 0.25):
+    """Right-hand strip of each pair for validation, the rest for training."""
+    train, val = [], []
+    for p in pairs:
+        w = p.image.shape[1]
+        cut = int(round(w * (1 - fraction)))
+        if p.image.shape[0] < 64 or w - cut < 64:
+            train.append((p.image, p.labels))
+            continue
+        train.append((p.image[:, :cut], p.labels[:, :cut]))
+        val.append((p.image[:, cut:], p.labels[:, cut:]))
+    return train, val
+
+
+class _LikeSynth:
+    """Picklable ``index -> (image, labels)`` of synthetic micrographs like the user's."""
+
+    def __init__(self, style, size: int, seed: int, outlines_dir: str | None) -> None:
+        self.style, self.size, self.seed, self.outlines_dir = style, size, seed, outlines_dir
+
+    def sample(self, index: int):
+        from ..synth import generate, like_config
+
+        rng = np.random.default_rng([self.seed, index, 23])
+        cfg = like_config(rng, self.style, (self.size, self.size), outlines_dir=self.outlines_dir)
+        return generate(cfg, rng)
+
+    def __call__(self, index: int):
+        s = self.sample(index)
+        return s.image, s.labels
+
+
+def _outline_step(config: AdaptConfig, minutes: float, work: Path, report: dict) -> str | None:
+    """Train the outline GAN and write sampled outlines; returns the outlines folder."""
+    if config.outlines_dir is None:
+        return None
+    from ..synth._shapes import load_outlines  # validates the folder
+    from .wgan import train_outline_gan, write_outlines
+
+    load_outlines(config.outlines_dir)
+    examples = _read_masks(Path(config.outlines_dir))
+    if minutes <= 0.05:
+        report["wgan"] = {"skipped": "no budget"}
+        return config.outlines_dir
+    gan = train_outline_gan(examples, steps=5000, rng=config.seed, minutes=minutes,
+                            device=config.device)
+    gan.save(work / "outline_gan")
+    folder = write_outlines(work / "outlines", gan.sample(200, rng=config.seed))
+    for i, mask in enumerate(examples):  # keep the user's own outlines in the family too
+        write_outlines(folder, np.asarray(mask)[None] > 0, prefix=f"example{i:03d}")
+    report["wgan"] = gan.history
+    log.info("outline GAN: %s", gan.history)
+    return str(folder)
+
+
+def _read_masks(folder: Path) -> list[np.ndarray]:
+    import imageio.v3 as iio
+
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".tif", ".tiff", ".png", ".bmp"))
+    masks = []
+    for path in files:
+        img = np.asarray(iio.imread(path))
+        img = img[..., 0] if img.ndim == 3 else img
+        masks.append(img > img.min() + 0.5 * np.ptp(img) if np.ptp(img) else np.zeros(img.shape, bool))
+    return masks
+
+
+def _normalised(micrographs) -> list[np.ndarray]:
+    from ..train import normalize_image
+
+    return [np.clip(normalize_image(m.analysis_data), 0, 1) for m in micrographs]
+
+
+def _cyclegan_step(config, minutes, synth, micrographs, work, report) -> list:
+    """Train the CycleGAN masks -> real, render pairs, filter unrendered particles."""
+    from .cyclegan import filter_unrendered, random_tiles, train_cyclegan
+
+    tile = 128
+    real = random_tiles(_normalised(micrographs), tile, 256, config.seed)
+    samples = [synth(10_000 + i) for i in range(24)]
+    masks = random_tiles([lab > 0 for _, lab in samples], tile, 256, config.seed + 1)
+    gan = train_cyclegan(masks, real, steps=100_000, rng=config.seed, minutes=minutes * 0.85,
+                         device=config.device)
+    gan.save(work / "cyclegan")
+    pairs, kept, total = [], 0, 0
+    for _, labels in samples:
+        rendered = gan.translate((labels > 0)[None])[0]
+        filtered, _ = filter_unrendered(rendered, labels, min_contrast=1.0)
+        kept, total = kept + int(filtered.max()), total + int(labels.max())
+        pairs.append((rendered, filtered))
+    report["cyclegan"] = {**gan.history, "rendered_images": len(pairs),
+                          "particles_kept": kept, "particles_simulated": total}
+    log.info("CycleGAN: %s", report["cyclegan"])
+    return pairs
+
+
+def _erase(image: np.ndarray, region: np.ndarray, rng) -> np.ndarray:
+    """Replace ``region`` by background-like noise (for particles left out of pseudo-labels)."""
+    from scipy import ndimage as ndi
+
+    out = image.copy()
+    region = ndi.binary_dilation(region, iterations=2)
+    if not region.any():
+        return out
+    outside = image[~region]
+    mid = float(np.median(outside)) if outside.size else float(np.median(image))
+    spread = float(1.4826 * np.median(np.abs(outside - mid))) if outside.size else 0.0
+    out[region] = mid + spread * rng.standard_normal(int(region.sum()))
+    return out
+
+
+def _pseudo_pairs(net, micrographs, thresholds, config, report) -> list:
+    from .pseudo import confident_labels, probabilities
+
+    rng = np.random.default_rng(config.seed)
+    pairs, n_all, n_conf = [], 0, 0
+    for m in micrographs:
+        image = np.asarray(m.analysis_data, np.float32)
+        probs = probabilities(net, image, device=config.device)
+        labels, confident = confident_labels(probs, thresholds)
+        n_all, n_conf = n_all + int(labels.max()), n_conf + int(confident.max())
+        pairs.append((_erase(image, (labels > 0) & (confident == 0), rng), confident))
+    report["selftrain_pseudo"] = {"particles": n_all, "confident": n_conf}
+    return pairs
+
+
+def _tuned_thresholds(net, val, ft):
+    from ..segment.instances import InstanceThresholds
+    from ..train import evaluate, normalize_image, tune_thresholds
+
+    if not val:
+        return InstanceThresholds()
+    norm = [(normalize_image(np.asarray(i, np.float32)), lab) for i, lab in val]
+    _, probs = evaluate(net, norm, device=ft.device, amp=ft.amp,
+                        thresholds=InstanceThresholds(), contact_width=ft.contact_width)
+    return tune_thresholds(probs, [lab for _, lab in norm])[0]
+
+
+def _check_out(out_dir: Path) -> None:
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise InputError(f"--out {out_dir} exists and is not an empty folder; choose a new folder")
+
+
+def _finish(out_dir: Path, work: Path, report: dict) -> None:
+    import shutil
+
+    for name in ("outline_gan", "cyclegan", "outlines"):
+        if (work / name).is_dir():
+            shutil.copytree(work / name, out_dir / "adapt" / name)
+    (out_dir / "adapt").mkdir(exist_ok=True)
+    text = json.dumps(report, indent=2, default=str, allow_nan=True)
+    (out_dir / "adapt" / "report.json").write_text(text + "\n", encoding="utf-8")
+
+
+def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str = "") -> dict:
+    """Adapt the segmentation network to the user's unlabelled images.
+
+    Parameters
+    ----------
+    paths : sequence of path-like
+        The user's micrographs (any format :func:`nanosizer.io.read_micrograph` reads).
+    out_dir : path-like
+        New (or empty) folder; receives the model (``config.json``, ``weights.safetensors``,
+        usable with ``analyze --model``) and ``adapt/`` (report, GAN folders, outlines).
+    config : AdaptConfig
+    command : str
+        Command line, stored in the model metadata.
+
+    Returns
+    -------
+    report : dict
+        What each step did, its time, and the validation scores.
+    """
+    import dataclasses
+
+    from ..synth import estimate_style
+    from .finetune import FinetuneConfig, finetune, initial_network, tune_and_save
+
+    clock, out_dir, paths = _Clock(config.budget_minutes), Path(out_dir), [Path(p) for p in paths]
+    _check_out(out_dir)
+    if not paths:
+        raise InputError("no images given; pass the micrographs to adapt to")
+    micrographs = _read(paths)
+    report: dict = {"images": [str(p) for p in paths], "config": asdict(config)}
+    with tempfile.TemporaryDirectory(prefix="nanosizer-adapt-") as tmp:
+        work = Path(tmp)
+        real = _real_pairs(config, paths, micrographs)
+        paired = {p.name for p in real}
+        unpaired = [m for m in micrographs if m.name not in paired]
+        shares = dict(BUDGET_SHARES["real" if real else "unlabelled"])
+        if not unpaired or not config.self_training:
+            shares["finetune"] += shares.pop("selftrain")
+        report["real_pairs"] = {p.name: {"shift": p.shift, "particles": int(p.labels.max())}
+                                for p in real}
+        outlines = _outline_step(config, clock.minutes(shares["wgan"]), work, report)
+        style = estimate_style([str(p) for p in paths])
+        report["style"] = asdict(style)
+        synth = _LikeSynth(style, max(config.tile, 256), config.seed, outlines)
+        train, val = _split_val(real)
+        if config.cyclegan == "on" or (config.cyclegan == "auto" and not real):
+            share = shares["cyclegan"] or BUDGET_SHARES["unlabelled"]["cyclegan"]
+            rendered = _cyclegan_step(config, clock.minutes(share), synth, micrographs, work, report)
+            train, val = train + rendered[:-4], val + (rendered[-4:] if not real else [])
+        if not val:
+            val = [synth(20_000 + i) for i in range(8)]
+        net, source = initial_network(config.init_model, config.arch, config.device)
+        ft = FinetuneConfig(steps=1_000_000, minutes=max(clock.minutes(shares["finetune"]), 0.05),
+                            tile=config.tile, seed=config.seed, device=config.device,
+                            synthetic_fraction=0.3 if train else 1.0)
+        report["finetune"] = finetune(net, train, ft, synth)
+        log.info("fine-tuning: %s", report["finetune"])
+        if "selftrain" in shares and clock.minutes(shares["selftrain"]) > 0.1:
+            pseudo = _pseudo_pairs(net, unpaired, _tuned_thresholds(net, val, ft), config, report)
+            ft2 = dataclasses.replace(ft, minutes=clock.minutes(shares["selftrain"]), lr=ft.lr / 2,
+                                      seed=config.seed + 1, warmup_steps=5)
+            report["selftrain"] = finetune(net, train + pseudo, ft2, synth)
+            log.info("self-training: %s", report["selftrain"])
+        metadata = {"trained_on": "adapt", "init_model": source, "training_command": command,
+                    "adapt_config": asdict(config), "training_minutes": round(clock.elapsed(), 2)}
+        report["val_scores"] = tune_and_save(out_dir, net, val, metadata, ft,
+                                             size_labels=[lab for _, lab in train])
+        report["minutes"] = round(clock.elapsed(), 2)
+        _finish(out_dir, work, report)
+    return report

@@ -1,0 +1,131 @@
+"""The adapt workflow and CLI on tiny images with tiny budgets."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import tifffile
+from scipy import ndimage as ndi
+
+from nanosizer.adapt.finetune import FinetuneConfig, PairCrops, initial_network
+from nanosizer.adapt.pseudo import confident_labels
+from nanosizer.adapt.workflow import AdaptConfig, _Clock, _erase, _split_val, adapt
+from nanosizer.adapt.transmission import TrainingPair
+from nanosizer.cli.main import main
+from nanosizer.errors import InputError
+
+
+def _field(rng, shape=(160, 272), n=18):
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    img = np.zeros(shape)
+    for cy, cx, r in zip(rng.uniform(15, shape[0] - 15, n), rng.uniform(15, shape[1] - 15, n),
+                         rng.uniform(6, 11, n)):
+        img = np.maximum(img, np.clip(r - np.hypot(yy - cy, xx - cx), 0, 1))
+    return img
+
+
+def _write_twins(folder, count=2):
+    rng = np.random.default_rng(0)
+    (folder / "sem").mkdir()
+    (folder / "tsem").mkdir()
+    for i in range(count):
+        scene = _field(rng)
+        sem = 40 + 150 * scene + 5 * rng.standard_normal(scene.shape)
+        tsem = 220 - 200 * ndi.shift(scene, (1.0, -2.0), order=1) + 5 * rng.standard_normal(scene.shape)
+        tifffile.imwrite(folder / "sem" / f"img{10 + 2 * i}.tif", np.clip(sem, 0, 255).astype(np.uint8))
+        tifffile.imwrite(folder / "tsem" / f"img{11 + 2 * i}.tif", np.clip(tsem, 0, 255).astype(np.uint8))
+
+
+def test_clock_shares_never_exceed_budget():
+    clock = _Clock(10.0)
+    assert clock.minutes(0.5) == pytest.approx(5.0, abs=0.01)
+    assert clock.minutes(2.0) == pytest.approx(9.0, abs=0.01)  # 10 % reserve
+
+
+def test_split_val_holds_out_right_strip():
+    pair = TrainingPair(np.zeros((100, 400), np.float32), np.ones((100, 400), np.int32))
+    (train,), (val,) = _split_val([pair])
+    assert train[0].shape == (100, 300) and val[0].shape == (100, 100)
+
+
+def test_pair_crops_mix_real_and_synthetic():
+    real = [(np.full((80, 80), 0.5, np.float32), np.pad(np.ones((20, 20), np.int32), 30))]
+    calls = []
+
+    def synth(i):
+        calls.append(i)
+        return np.zeros((64, 64), np.float32), np.zeros((64, 64), np.int32)
+
+    ds = PairCrops(real, FinetuneConfig(steps=4, batch_size=2, tile=64, synthetic_fraction=0.5), synth)
+    items = [ds[i] for i in range(len(ds))]
+    assert len(items) == 8 and items[0][0].shape == (1, 64, 64) and items[0][1].shape == (3, 64, 64)
+    assert 0 < len(calls) < 8
+    x0, _ = ds[0]
+    assert np.array_equal(x0.numpy(), items[0][0].numpy())  # deterministic
+
+
+def test_confident_labels_and_erase():
+    probs = np.zeros((3, 40, 40), np.float32)
+    probs[0, 5:15, 5:15], probs[2, 8:12, 8:12] = 0.99, 0.9
+    probs[0, 20:30, 20:30], probs[2, 23:27, 23:27] = 0.6, 0.9
+    probs[0, 0:6, 30:38], probs[2, 1:4, 32:36] = 0.99, 0.9  # touches the border
+    from nanosizer.segment.instances import InstanceThresholds
+
+    labels, confident = confident_labels(probs, InstanceThresholds(min_area=1))
+    assert labels.max() == 3 and confident.max() == 1 and confident[10, 10] == 1
+    image = np.zeros((40, 40), np.float32)
+    image[20:30, 20:30] = 5.0
+    erased = _erase(image, (labels > 0) & (confident == 0), np.random.default_rng(0))
+    assert erased[25, 25] == 0 and erased[10, 10] == 0
+
+
+def test_initial_network_random_and_bad_arch(tmp_path):
+    net, source = initial_network(None, "unet", device="cpu")
+    assert source == "random" and net.arch == "unet"
+    from nanosizer.nn import save_model
+
+    save_model(tmp_path / "m", net, {})
+    with pytest.raises(InputError, match="--arch"):
+        initial_network(str(tmp_path / "m"), "multiresunet", device="cpu")
+
+
+def test_adapt_with_transmission_twins_writes_loadable_model(tmp_path):
+    from nanosizer.nn import load_model
+
+    _write_twins(tmp_path)
+    config = AdaptConfig(init_model=None, budget_minutes=0.1, tile=64, device="cpu",
+                         transmission_dir=str(tmp_path / "tsem"), cyclegan="off")
+    images = sorted((tmp_path / "sem").glob("*.tif"))
+    report = adapt(images, tmp_path / "model", config)
+    assert set(report["real_pairs"]) == {"img10", "img12"}
+    for entry in report["real_pairs"].values():
+        assert entry["particles"] > 5
+        np.testing.assert_allclose(entry["shift"], (-1.0, 2.0), atol=0.3)  # tsem moved by (1, -2)
+    assert report["finetune"]["steps"] >= 1 and "selftrain" not in report
+    loaded = load_model(tmp_path / "model", device="cpu")
+    assert loaded.metadata["trained_on"] == "adapt" and "thresholds" in loaded.metadata
+    saved = json.loads((tmp_path / "model" / "adapt" / "report.json").read_text())
+    assert saved["val_scores"]["n_images"] == 2
+    with pytest.raises(InputError, match="not an empty folder"):
+        adapt(images, tmp_path / "model", config)
+
+
+def test_cli_export_pairs_and_errors(tmp_path, capsys):
+    _write_twins(tmp_path, count=1)
+    code = main(["adapt", str(tmp_path / "sem"), "--transmission", str(tmp_path / "tsem"),
+                 "--export-pairs", str(tmp_path / "pairs"), "--out", str(tmp_path / "m")])
+    assert code == 0 and "img10" in capsys.readouterr().out
+    assert (tmp_path / "pairs" / "labels" / "img10.tif").is_file()
+    assert main(["adapt", str(tmp_path / "sem"), "--budget", "0", "--out", str(tmp_path / "m")]) == 2
+    assert "--budget" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_adapt_unlabelled_route_with_cyclegan_and_selftraining(tmp_path):
+    _write_twins(tmp_path)
+    config = AdaptConfig(init_model=None, budget_minutes=2.0, tile=64, device="cpu")
+    report = adapt(sorted((tmp_path / "sem").glob("*.tif")), tmp_path / "model", config)
+    assert report["cyclegan"]["steps"] >= 1 and "selftrain" in report
+    assert report["minutes"] < 2.2
