@@ -38,13 +38,29 @@ def sample_config() -> SynthConfig:
         ),
         arrangement=ArrangementConfig(coverage=0.25, cluster_fraction=0.7, cluster_size=6.0),
         imaging=ImagingConfig(modality="sem"),
-        overlay=OverlayConfig(infobar=0.07, scalebar=True),
+        overlay=OverlayConfig(infobar=0.07),
     )
+
+
+def _draw_scale_bar(image: np.ndarray, length_nm: float = 200.0) -> None:
+    """Burn a true scale bar (``length_nm`` long) into the info bar's right end, in place."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    h, w = image.shape
+    bar_px = int(round(length_nm / PIXEL_NM))
+    canvas = Image.fromarray(image)
+    draw = ImageDraw.Draw(canvas)
+    x1, y = w - 40, h - 18
+    draw.rectangle([x1 - bar_px, y, x1, y + 3], fill=255)
+    font = ImageFont.load_default(size=18)
+    draw.text((x1 - bar_px, y - 24), f"{length_nm:g} nm", fill=255, font=font)
+    image[:] = np.asarray(canvas)
 
 
 def main() -> None:
     sample = generate(sample_config(), np.random.default_rng(20261124))
     image = np.clip(np.round(sample.image * 255), 0, 255).astype(np.uint8)
+    _draw_scale_bar(image)
     OUT.mkdir(parents=True, exist_ok=True)
     res = 1.0 / PIXEL_NM  # pixels per nm
     tifffile.imwrite(
