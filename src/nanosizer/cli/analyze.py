@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ._options import parse_infobar
+
 HELP = "Segment and measure particles in micrographs; write a size distribution report."
 
 
@@ -46,17 +48,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 
 
-def _infobar(text: str):
-    from ..errors import InputError
-
-    if text in ("auto", "none"):
-        return text
-    try:
-        return int(text)
-    except ValueError:
-        raise InputError(f"--infobar must be auto, none or a row number, got {text!r}") from None
-
-
 def run(args: argparse.Namespace) -> int:
     """Run ``nanosizer analyze``."""
     from ..errors import InputError
@@ -78,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"--pixel-size: {exc}") from None
     config = AnalyzeConfig(
         method=args.method, model=args.model, measure=args.measure, pixel_size=args.pixel_size,
-        infobar=_infobar(args.infobar), include_border=args.include_border,
+        infobar=parse_infobar(args.infobar), include_border=args.include_border,
         min_area_px=args.min_area, excel=args.excel, overlays=not args.no_overlays,
         seed=args.seed,
     )

@@ -52,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
     """Run ``nanosizer compare``."""
     from ..io import staged_output_dir
     from ..evaluate.compare import compare_methods, parse_method, write_comparison
-    from .evaluate import build_config, parse_infobar
+    from ._options import parse_infobar
+    from .evaluate import build_config
 
     methods = [parse_method(m) for m in args.methods]
     names = [m.name for m in methods]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ._options import parse_infobar
+
 HELP = "Score predicted particles against ground truth (F1, IoU, PQ, AP, size agreement)."
 
 # Figures printed for the pooled result, in order.
@@ -66,18 +68,6 @@ def build_config(args: argparse.Namespace):
         )
     except ValueError as exc:
         raise InputError(f"bad option: {exc}") from None
-
-
-def parse_infobar(text: str):
-    """'auto', 'none' or a row number."""
-    from ..errors import InputError
-
-    if text in ("auto", "none"):
-        return text
-    try:
-        return int(text)
-    except ValueError:
-        raise InputError(f"--infobar must be auto, none or a row number, got {text!r}") from None
 
 
 def format_pooled(pooled: dict) -> str:

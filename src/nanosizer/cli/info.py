@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ._options import parse_infobar
+
 HELP = "Show an image's size, type, pixel size (and its source), format and detected info bar."
 
 
@@ -14,18 +16,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='pixel size overriding the file\'s metadata, e.g. "7.34 nm", "0.5 um"')
     parser.add_argument("--infobar", default="auto", metavar="auto|none|ROW",
                         help="microscope info bar: detect (auto), ignore (none) or first row")
-
-
-def parse_infobar(text: str):
-    """``"auto"``, ``"none"`` or a row number from the ``--infobar`` option."""
-    from ..errors import InputError
-
-    if text in ("auto", "none"):
-        return text
-    try:
-        return int(text)
-    except ValueError:
-        raise InputError(f"--infobar must be auto, none or a row number, got {text!r}") from None
 
 
 def describe(micrograph) -> list[str]:
