@@ -156,10 +156,9 @@ def finetune(net: torch.nn.Module, pairs: Sequence[Pair], config: FinetuneConfig
     history : dict
         ``steps``, ``minutes`` and the mean training losses.
     """
-    from ..nn import configure_threads, select_device
+    from ..nn import select_device
     from ..train import TrainState, train_one_epoch
 
-    configure_threads(None)
     device = select_device(config.device)
     net.to(device)
     if device.type == "cpu":

@@ -42,6 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="skip self-training on confident pseudo-labels")
     parser.add_argument("--tile", type=int, default=256, help="training crop side (default: 256)")
     parser.add_argument("--device", choices=("cpu", "cuda"), help="default: CUDA when available")
+    parser.add_argument("--threads", type=int,
+                        help="torch CPU threads (default: the CPUs available; 1 is often faster "
+                             "on a machine shared with other jobs)")
     parser.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
 
 
@@ -77,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         arch=args.arch, init_model=init, budget_minutes=args.budget, outlines_dir=args.outlines,
         transmission_dir=args.transmission, pairs_dir=args.pairs, cyclegan=args.cyclegan,
         self_training=not args.no_self_training, tile=args.tile, seed=args.seed,
-        device=args.device,
+        device=args.device, threads=args.threads,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     argv = sys.argv[1:] if sys.argv[1:2] == ["adapt"] else ["adapt", "..."]
