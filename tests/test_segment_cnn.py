@@ -81,3 +81,20 @@ def test_shipped_default_model_if_present():
     mg = _micrograph(infobar_top=60)
     labels = segment_cnn(mg, folder)
     assert labels.shape == mg.data.shape and not labels[60:].any()
+
+
+def test_estimate_diameter_and_zoom_out_only():
+    from nanosizer.segment.instances import InstanceThresholds
+
+    yy, xx = np.mgrid[:200, :300]
+    fg = np.zeros((200, 300))
+    fg[(yy - 100) ** 2 + (xx - 80) ** 2 <= 40**2] = 1
+    fg[(yy - 100) ** 2 + (xx - 160) ** 2 <= 40**2] = 1  # touching the first
+    fg[95:105, 75:85] = 0  # a hole in the interior is filled
+    probs = np.stack([fg, np.zeros_like(fg), np.zeros_like(fg)])
+    d = cnn.estimate_diameter(probs, InstanceThresholds())
+    assert d == pytest.approx(80, abs=3)
+    meta = {"particle_diameter_px": {"p5": 10.0, "median": 20.0, "p95": 60.0}}
+    assert cnn._auto_scale(d, meta) == pytest.approx(20 / d)
+    assert cnn._auto_scale(5.0, meta) == 1.0  # never zoom in
+    assert cnn._auto_scale(None, meta) == 1.0 and cnn._auto_scale(100.0, {}) == 1.0

@@ -19,16 +19,15 @@ import numpy as np
 from ..errors import InputError
 from .instances import InstanceThresholds, probabilities_to_labels
 
-__all__ = ["SHIPPED_MODELS", "resolve_model", "segment_cnn", "cnn_probabilities"]
+__all__ = [
+    "SHIPPED_MODELS", "resolve_model", "segment_cnn", "cnn_probabilities", "estimate_diameter"
+]
 
 #: Names of the model folders shipped in ``nanosizer/models``.
 SHIPPED_MODELS: tuple[str, ...] = ("unet", "multiresunet")
 #: Images with more pixels than this are predicted in tiles.
 _TILE_ABOVE_PX = 2048 * 2048
 _TILE, _OVERLAP = 512, 64
-#: Rescale when the median particle is this far outside the training median (factor).
-_RESCALE_FACTOR = 2.0
-_MIN_PARTICLES_FOR_RESCALE = 5
 
 
 def resolve_model(model: str | Path) -> Path:
@@ -100,25 +99,43 @@ def cnn_probabilities(
     return probs
 
 
-def _median_diameter(labels: np.ndarray) -> float | None:
-    areas = np.bincount(labels.ravel())[1:]
-    areas = areas[areas > 0]
-    if areas.size < _MIN_PARTICLES_FOR_RESCALE:
+def estimate_diameter(probabilities: np.ndarray, thresholds: InstanceThresholds,
+                      mask: np.ndarray | None = None) -> float | None:
+    """Typical particle diameter (px) from the foreground map, robust to split interiors.
+
+    Holes of the foreground mask are filled, and each connected component contributes twice its
+    largest inscribed radius (the distance-transform maximum), which is about one particle
+    diameter for isolated and touching particles alike.  Returns the median over components of
+    at least ``max(min_area, 20)`` px, or None when there are none.
+    """
+    from scipy import ndimage as ndi
+
+    fg = probabilities[0] > thresholds.foreground
+    if mask is not None:
+        fg &= mask
+    fg = ndi.binary_fill_holes(fg)
+    components, n = ndi.label(fg)
+    if n == 0:
         return None
-    return float(np.sqrt(4.0 * np.median(areas) / np.pi))
+    areas = np.bincount(components.ravel())[1:]
+    peaks = np.asarray(ndi.maximum(ndi.distance_transform_edt(fg), components, np.arange(1, n + 1)))
+    keep = areas >= max(thresholds.min_area, 20)
+    if not keep.any():
+        return None
+    return float(2.0 * np.median(peaks[keep]))
 
 
-def _auto_scale(labels: np.ndarray, metadata: dict) -> float:
-    """Zoom factor bringing the median particle to the training median (1.0 if close enough)."""
+def _auto_scale(diameter: float | None, metadata: dict) -> float:
+    """Zoom-out bringing ``diameter`` to the training median when it exceeds the training range.
+
+    Only particles larger than the training range are rescaled: a small first-pass estimate
+    more often means noise or texture than tiny particles, and zooming in would amplify it.
+    """
     train = metadata.get("particle_diameter_px") or {}
-    target = train.get("median")
-    found = _median_diameter(labels)
-    if not target or found is None:
+    target, high = train.get("median"), train.get("p95")
+    if diameter is None or not target or not high or diameter <= high:
         return 1.0
-    ratio = target / found
-    if 1.0 / _RESCALE_FACTOR <= ratio <= _RESCALE_FACTOR:
-        return 1.0
-    return float(np.clip(ratio, 0.25, 4.0))
+    return float(max(target / diameter, 0.2))
 
 
 def segment_cnn(
@@ -144,8 +161,10 @@ def segment_cnn(
     device : str, optional
         'cpu' or 'cuda'; None uses CUDA when available.
     scale : float, optional
-        Zoom applied before the network; None chooses it automatically: 1, unless the median
-        particle of a first pass is more than 2x smaller or larger than the training median.
+        Zoom applied before the network; None chooses it automatically: 1, unless the typical
+        particle diameter of a first pass (:func:`estimate_diameter`) is above the 95th
+        percentile of the training particles; then the image is zoomed out (down to 0.2x) to
+        bring it to the training median.
     thresholds : InstanceThresholds, optional
         Post-processing thresholds; None uses those stored with the model.
 
@@ -162,12 +181,11 @@ def segment_cnn(
     image = np.asarray(micrograph.data, dtype=np.float32)
     mask = micrograph.analysis_mask
     probs = cnn_probabilities(loaded, image, mask, tile=tile, device=device, scale=scale or 1.0)
-    labels = probabilities_to_labels(probs, thresholds, mask=mask)
     if scale is None:
-        auto = _auto_scale(labels, loaded.metadata)
+        auto = _auto_scale(estimate_diameter(probs, thresholds, mask), loaded.metadata)
         if auto != 1.0:
             probs = cnn_probabilities(loaded, image, mask, tile=tile, device=device, scale=auto)
-            small = InstanceThresholds(**{**thresholds.to_dict(),
-                                          "min_area": max(1, round(thresholds.min_area / auto**2))})
-            labels = probabilities_to_labels(probs, small, mask=mask)
-    return labels
+            thresholds = InstanceThresholds(
+                **{**thresholds.to_dict(), "min_area": max(1, round(thresholds.min_area / auto**2))}
+            )
+    return probabilities_to_labels(probs, thresholds, mask=mask)

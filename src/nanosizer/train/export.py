@@ -23,15 +23,18 @@ log = logging.getLogger("nanosizer.train")
 
 
 def particle_diameters(labels: list[np.ndarray]) -> dict[str, float]:
-    """Percentiles (5, 50, 95) of the equivalent-circle diameters (px) of all labelled particles."""
-    diameters = []
+    """Training particle-size range: percentiles (5, 50, 95) over images of the per-image
+    median equivalent-circle diameter (px); what :func:`nanosizer.segment.cnn.segment_cnn`
+    compares a new image's typical particle size with."""
+    medians = []
     for lab in labels:
         areas = np.bincount(lab.ravel())[1:]
-        diameters.append(np.sqrt(4.0 * areas[areas > 0] / np.pi))
-    d = np.concatenate(diameters) if diameters else np.zeros(0)
-    if d.size == 0:
-        return {"p5": float("nan"), "median": float("nan"), "p95": float("nan")}
-    p5, p50, p95 = np.percentile(d, (5, 50, 95))
+        areas = areas[areas > 0]
+        if areas.size:
+            medians.append(np.sqrt(4.0 * np.median(areas) / np.pi))
+    if not medians:
+        return {"p5": None, "median": None, "p95": None}
+    p5, p50, p95 = np.percentile(medians, (5, 50, 95))
     return {"p5": round(float(p5), 2), "median": round(float(p50), 2), "p95": round(float(p95), 2)}
 
 
