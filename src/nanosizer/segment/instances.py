@@ -4,7 +4,8 @@ The CNN predicts ``foreground``, ``contact`` and a per-particle normalised ``dis
 :mod:`nanosizer.train.targets`).  Particles are grown by a marker-controlled watershed:
 
 1. the particle mask is ``foreground > thresholds.foreground``;
-2. markers are confident interiors, ``distance > thresholds.marker`` and
+2. markers are confident interiors, ``distance > thresholds.marker`` (after an optional
+   Gaussian smoothing of the distance map, ``thresholds.smooth``) and
    ``contact < thresholds.contact`` inside the mask, one marker per connected component;
 3. the markers are flooded over ``-distance`` within the mask
    (:func:`skimage.segmentation.watershed`), so touching particles meet along the valley of
@@ -37,12 +38,16 @@ class InstanceThresholds:
         Contact probability below which an interior pixel may be a seed.
     min_area : int
         Particles with fewer pixels are removed.
+    smooth : float
+        Gaussian sigma (px) applied to the distance map before seeding and flooding; merges
+        spurious distance peaks inside one particle (0 = off).
     """
 
     foreground: float = 0.5
     marker: float = 0.5
     contact: float = 0.5
     min_area: int = 12
+    smooth: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("foreground", "marker", "contact"):
@@ -51,6 +56,8 @@ class InstanceThresholds:
                 raise ValueError(f"{name} threshold must be in [0, 1], got {value}")
         if self.min_area < 0:
             raise ValueError(f"min_area must be >= 0, got {self.min_area}")
+        if self.smooth < 0:
+            raise ValueError(f"smooth must be >= 0, got {self.smooth}")
 
     def to_dict(self) -> dict:
         """JSON-serialisable form (for model metadata)."""
@@ -135,6 +142,8 @@ def probabilities_to_labels(
         raise ValueError(f"outputs must be (3, H, W) probabilities, got shape {outputs.shape}")
     t = thresholds if thresholds is not None else InstanceThresholds()
     fg, contact, distance = outputs
+    if t.smooth > 0:
+        distance = ndi.gaussian_filter(distance.astype(np.float32), t.smooth)
     fgmask = fg > t.foreground
     if mask is not None:
         if mask.shape != fgmask.shape:

@@ -64,7 +64,7 @@ def tune_thresholds(
     labels: list[np.ndarray],
     base: InstanceThresholds | None = None,
 ) -> tuple[InstanceThresholds, float]:
-    """Grid search of the foreground, marker and contact thresholds maximising mean F1.
+    """Grid search of foreground, marker, contact thresholds and smoothing maximising mean F1.
 
     Returns
     -------
@@ -74,9 +74,13 @@ def tune_thresholds(
     """
     base = base or InstanceThresholds()
     best, best_f1 = base, instance_f1(probabilities, labels, base)
-    grid = itertools.product((0.4, 0.5, 0.6), (0.3, 0.4, 0.5, 0.6, 0.7), (0.3, 0.5, 0.7))
-    for fg, marker, contact in grid:
-        t = InstanceThresholds(foreground=fg, marker=marker, contact=contact, min_area=base.min_area)
+    grid = itertools.product(
+        (0.4, 0.5, 0.6), (0.3, 0.4, 0.5, 0.6, 0.7), (0.3, 0.5, 0.7), (0.0, 1.5, 3.0)
+    )
+    for fg, marker, contact, smooth in grid:
+        t = InstanceThresholds(
+            foreground=fg, marker=marker, contact=contact, min_area=base.min_area, smooth=smooth
+        )
         f1 = instance_f1(probabilities, labels, t)
         if f1 > best_f1 + 1e-9:
             best, best_f1 = t, f1
