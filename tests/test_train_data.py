@@ -79,3 +79,18 @@ def test_find_pairs_requires_labels(tmp_path):
     (tmp_path / "images" / "a.png").write_bytes(b"")
     with pytest.raises(InputError, match="no labels/a"):
         find_pairs(tmp_path)
+
+
+def test_particle_augmentation_leaves_background_alone():
+    from nanosizer.train.augment import augment_particles
+
+    lab = np.zeros((40, 40), np.int32)
+    lab[5:20, 5:20] = 1
+    lab[22:35, 10:30] = 2
+    img = np.where(lab > 0, 0.8, 0.1).astype(np.float32)
+    for seed in range(6):
+        out = augment_particles(img, lab, np.random.default_rng(seed))
+        assert out.dtype == np.float32 and out.shape == img.shape
+        np.testing.assert_array_equal(out[lab == 0], img[lab == 0])
+    assert augment_particles(np.zeros((4, 4), np.float32), np.zeros((4, 4), int),
+                             np.random.default_rng(0)).max() == 0

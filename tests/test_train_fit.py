@@ -30,7 +30,7 @@ def test_tiny_run_writes_model_and_resumes(tmp_path):
     loaded = load_model(out)
     meta = loaded.metadata
     assert loaded.arch == "unet" and loaded.arch_kwargs["base_channels"] == 4
-    assert set(meta["thresholds"]) == {"foreground", "marker", "contact", "min_area"}
+    assert set(meta["thresholds"]) == {"foreground", "marker", "contact", "min_area", "smooth"}
     assert meta["normalization"]["method"] == "percentile"
     assert meta["epochs"] == 2 and meta["training_command"] == "nanosizer train --test"
     assert 0 < meta["particle_diameter_px"]["median"] < 300

@@ -42,6 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, help="torch threads (default: available CPUs)")
     parser.add_argument("--device", choices=("cpu", "cuda"), help="default: CUDA when available")
     parser.add_argument("--no-amp", action="store_true", help="train in fp32 (no bf16/fp16)")
+    parser.add_argument("--p-texture", type=float, default=0.5, metavar="P",
+                        help="probability of texture/brightness changes inside particles "
+                             "(default: 0.5)")
     parser.add_argument("--resume", action="store_true", help="continue from MODEL_DIR/checkpoint.pt")
     parser.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
 
@@ -61,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
             crops_per_image=args.crops_per_image,
             val_samples=args.val_samples, minutes=args.minutes, lr=args.lr,
             num_workers=args.workers, threads=args.threads, device=args.device,
-            amp=not args.no_amp, seed=args.seed,
+            amp=not args.no_amp, seed=args.seed, p_texture=args.p_texture,
         )
     except ValueError as exc:
         raise InputError(str(exc)) from None

@@ -14,8 +14,10 @@ from .config import TrainConfig
 __all__ = ["CHECKPOINT_NAME", "save_checkpoint", "load_checkpoint"]
 
 CHECKPOINT_NAME = "checkpoint.pt"
-#: Config fields that may change when resuming (a longer run).
-_RESUMABLE_CHANGES = {"epochs", "minutes", "num_workers", "threads", "device"}
+#: Config fields that may change when resuming (a longer run, fine-tuning with other
+#: augmentation strengths).
+_RESUMABLE_CHANGES = {"epochs", "minutes", "num_workers", "threads", "device", "p_invert",
+                      "p_texture", "scale_range"}
 
 
 def save_checkpoint(path: Path, config: TrainConfig, net, optimizer, state) -> None:

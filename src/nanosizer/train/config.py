@@ -47,6 +47,9 @@ class TrainConfig:
         Half-width of the contact band of the targets (pixels).
     p_invert : float
         Probability of a polarity inversion of a training crop.
+    p_texture : float
+        Probability of texture/brightness changes inside the particles of a crop
+        (:func:`nanosizer.train.augment.augment_particles`).
     scale_range : (float, float)
         Range of the random zoom factor of training crops.
     num_workers : int
@@ -78,6 +81,7 @@ class TrainConfig:
     warmup_steps: int = 100
     contact_width: int = 2
     p_invert: float = 0.1
+    p_texture: float = 0.5
     scale_range: tuple[float, float] = (0.8, 1.25)
     num_workers: int = 1
     threads: int | None = None
@@ -102,8 +106,9 @@ class TrainConfig:
             raise ValueError(f"minutes must be > 0, got {self.minutes}")
         if self.lr <= 0 or self.weight_decay < 0 or self.warmup_steps < 0:
             raise ValueError("need lr > 0, weight_decay >= 0 and warmup_steps >= 0")
-        if not 0 <= self.p_invert <= 1:
-            raise ValueError(f"p_invert must be in [0, 1], got {self.p_invert}")
+        for name in ("p_invert", "p_texture"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
         lo, hi = self.scale_range
         if not 0 < lo <= hi:
             raise ValueError(f"scale_range must be (low, high) with 0 < low <= high, got {self.scale_range}")

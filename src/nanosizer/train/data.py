@@ -9,7 +9,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ..errors import InputError
-from .augment import augment_geometry, augment_intensity, random_crop
+from .augment import augment_geometry, augment_intensity, augment_particles, random_crop
 from .config import TrainConfig
 from .normalize import normalize_image
 from .targets import make_targets
@@ -114,6 +114,8 @@ class TrainingSet(Dataset):
         image, labels = self._source(index, rng)
         image, labels = random_crop(image, labels, c.tile, rng, c.scale_range)
         image, labels = augment_geometry(image, labels, rng)
+        if c.p_texture > 0 and rng.random() < c.p_texture:
+            image = augment_particles(image, labels, rng)
         image = normalize_image(augment_intensity(image, rng, c.p_invert))
         targets = make_targets(labels, c.contact_width)
         return torch.from_numpy(image)[None], torch.from_numpy(targets)

@@ -189,8 +189,10 @@ def fit(config: TrainConfig, out_dir: str | Path, *, resume: bool = False, comma
             train = train_one_epoch(
                 net, _loader(config, state.epoch), optimizer, config, state, device, total_steps
             )
+            start = time.perf_counter()
             metrics, _ = evaluate(net, val, device=device, amp=config.amp, thresholds=thresholds,
                                   contact_width=config.contact_width)
+            state.elapsed_s += time.perf_counter() - start  # the budget includes validation
             state.epoch += 1
             row = {"epoch": state.epoch, "step": state.step, "minutes": round(state.elapsed_s / 60, 2),
                    "lr": optimizer.param_groups[0]["lr"], **train, **metrics}
