@@ -346,14 +346,16 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
         if not val:
             val = [synth(20_000 + i) for i in range(8)]
         net, source = initial_network(config.init_model, config.arch, config.device)
-        ft = FinetuneConfig(steps=1_000_000, minutes=max(clock.minutes(shares["finetune"]), 0.05),
+        last = "selftrain" not in shares  # the last training step takes all that is left
+        ft_minutes = clock.minutes(1.0 if last else shares["finetune"])
+        ft = FinetuneConfig(steps=1_000_000, minutes=max(ft_minutes, 0.05),
                             tile=config.tile, seed=config.seed, device=config.device,
                             synthetic_fraction=0.3 if train else 1.0)
         report["finetune"] = finetune(net, train, ft, synth)
         log.info("fine-tuning: %s", report["finetune"])
-        if "selftrain" in shares and clock.minutes(shares["selftrain"]) > 0.1:
+        if not last and clock.minutes(1.0) > 0.1:
             pseudo = _pseudo_pairs(net, unpaired, _tuned_thresholds(net, val, ft), config, report)
-            ft2 = dataclasses.replace(ft, minutes=clock.minutes(shares["selftrain"]), lr=ft.lr / 2,
+            ft2 = dataclasses.replace(ft, minutes=clock.minutes(1.0), lr=ft.lr / 2,
                                       seed=config.seed + 1, warmup_steps=5)
             report["selftrain"] = finetune(net, train + pseudo, ft2, synth)
             log.info("self-training: %s", report["selftrain"])
