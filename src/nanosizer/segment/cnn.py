@@ -57,12 +57,15 @@ def resolve_model(model: str | Path) -> Path:
 
 @functools.lru_cache(maxsize=4)
 def _load(folder: str, device: str | None):
-    from ..nn import load_model, select_device
+    """Model of ``folder`` on ``device``, BatchNorm folded into the convolutions (cached)."""
+    import dataclasses
+
+    from ..nn import fuse_batchnorm, load_model, select_device
     from ..nn.device import prepare_for_inference
 
     loaded = load_model(folder, device=device)
-    prepare_for_inference(loaded.net, select_device(device))
-    return loaded
+    net = prepare_for_inference(fuse_batchnorm(loaded.net), select_device(device))
+    return dataclasses.replace(loaded, net=net)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
