@@ -116,3 +116,12 @@ def test_postprocessing_is_fast_on_a_full_frame():
     out = probabilities_to_labels(maps)
     assert time.perf_counter() - t0 < 0.3  # ~0.05 s unloaded; generous for a shared CI machine
     assert out.max() >= 140
+
+
+def test_relative_area_filter_removes_fragments():
+    lab = _touching_discs()
+    lab[2:5, 2:6] = 9  # 12-pixel fragment, far below the median disc area (~600 px)
+    maps = make_targets(lab)
+    assert probabilities_to_labels(maps, InstanceThresholds(min_area=5)).max() == 3
+    out = probabilities_to_labels(maps, InstanceThresholds(min_area=5, min_relative_area=0.1))
+    assert out.max() == 2 and not out[2:5, 2:6].any()

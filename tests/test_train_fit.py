@@ -30,7 +30,9 @@ def test_tiny_run_writes_model_and_resumes(tmp_path):
     loaded = load_model(out)
     meta = loaded.metadata
     assert loaded.arch == "unet" and loaded.arch_kwargs["base_channels"] == 4
-    assert set(meta["thresholds"]) == {"foreground", "marker", "contact", "min_area", "smooth"}
+    assert set(meta["thresholds"]) == {
+        "foreground", "marker", "contact", "min_area", "smooth", "min_relative_area"
+    }
     assert meta["normalization"]["method"] == "percentile"
     assert meta["epochs"] == 2 and meta["training_command"] == "nanosizer train --test"
     assert 0 < meta["particle_diameter_px"]["median"] < 300

@@ -11,7 +11,8 @@ The CNN predicts ``foreground``, ``contact`` and a per-particle normalised ``dis
    (:func:`skimage.segmentation.watershed`), so touching particles meet along the valley of
    the distance map;
 4. mask components that received no marker become particles of their own, and particles
-   smaller than ``thresholds.min_area`` pixels are removed.
+   smaller than ``thresholds.min_area`` pixels (or than ``thresholds.min_relative_area`` times
+   the median particle area) are removed.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ class InstanceThresholds:
     smooth : float
         Gaussian sigma (px) applied to the distance map before seeding and flooding; merges
         spurious distance peaks inside one particle (0 = off).
+    min_relative_area : float
+        Particles smaller than this fraction of the median particle area are removed too
+        (fragments of faint particles; 0 = off).
     """
 
     foreground: float = 0.5
@@ -48,6 +52,7 @@ class InstanceThresholds:
     contact: float = 0.5
     min_area: int = 12
     smooth: float = 0.0
+    min_relative_area: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("foreground", "marker", "contact"):
@@ -58,6 +63,8 @@ class InstanceThresholds:
             raise ValueError(f"min_area must be >= 0, got {self.min_area}")
         if self.smooth < 0:
             raise ValueError(f"smooth must be >= 0, got {self.smooth}")
+        if not 0 <= self.min_relative_area < 1:
+            raise ValueError(f"min_relative_area must be in [0, 1), got {self.min_relative_area}")
 
     def to_dict(self) -> dict:
         """JSON-serialisable form (for model metadata)."""
@@ -72,11 +79,14 @@ class InstanceThresholds:
         return cls(**values)
 
 
-def _relabel_small(labels: np.ndarray, min_area: int) -> np.ndarray:
-    """Remove labels smaller than ``min_area`` and renumber the rest 1..N (int32)."""
+def _relabel_small(labels: np.ndarray, min_area: int, relative: float = 0.0) -> np.ndarray:
+    """Remove labels smaller than ``min_area`` (and than ``relative`` x the median area of the
+    others) and renumber the rest 1..N (int32)."""
     counts = np.bincount(labels.ravel())
     keep = counts >= max(min_area, 1)
     keep[0] = False
+    if relative > 0 and keep.any():
+        keep &= counts >= relative * np.median(counts[keep])
     lut = np.zeros(counts.size, dtype=np.int32)
     lut[keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
     return lut[labels]
@@ -155,4 +165,4 @@ def probabilities_to_labels(
     orphans, n_orphans = ndi.label(fgmask & (labels == 0))
     if n_orphans:
         labels = np.where(orphans > 0, orphans + n_markers, labels)
-    return _relabel_small(labels, t.min_area)
+    return _relabel_small(labels, t.min_area, t.min_relative_area)

@@ -64,7 +64,10 @@ def tune_thresholds(
     labels: list[np.ndarray],
     base: InstanceThresholds | None = None,
 ) -> tuple[InstanceThresholds, float]:
-    """Grid search of foreground, marker, contact thresholds and smoothing maximising mean F1.
+    """Grid search of the post-processing parameters maximising the mean F1 at IoU 0.5.
+
+    Foreground, marker and contact thresholds and the distance smoothing on a full grid, then
+    the relative fragment filter (``min_relative_area``) on the best of those.
 
     Returns
     -------
@@ -72,15 +75,20 @@ def tune_thresholds(
     f1 : float
         Mean validation F1 at IoU 0.5 with ``best``.
     """
+    from dataclasses import replace
+
     base = base or InstanceThresholds()
     best, best_f1 = base, instance_f1(probabilities, labels, base)
     grid = itertools.product(
         (0.4, 0.5, 0.6), (0.3, 0.4, 0.5, 0.6, 0.7), (0.3, 0.5, 0.7), (0.0, 1.5, 3.0)
     )
     for fg, marker, contact, smooth in grid:
-        t = InstanceThresholds(
-            foreground=fg, marker=marker, contact=contact, min_area=base.min_area, smooth=smooth
-        )
+        t = replace(base, foreground=fg, marker=marker, contact=contact, smooth=smooth)
+        f1 = instance_f1(probabilities, labels, t)
+        if f1 > best_f1 + 1e-9:
+            best, best_f1 = t, f1
+    for relative in (0.05, 0.1, 0.2):  # then the fragment filter, on the best so far
+        t = replace(best, min_relative_area=relative)
         f1 = instance_f1(probabilities, labels, t)
         if f1 > best_f1 + 1e-9:
             best, best_f1 = t, f1
