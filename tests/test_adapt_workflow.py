@@ -129,3 +129,13 @@ def test_adapt_unlabelled_route_with_cyclegan_and_selftraining(tmp_path):
     report = adapt(sorted((tmp_path / "sem").glob("*.tif")), tmp_path / "model", config)
     assert report["cyclegan"]["steps"] >= 1 and "selftrain" in report
     assert report["minutes"] < 2.2
+
+
+def test_simulated_domain_keeps_touching_particles_apart():
+    from nanosizer.adapt.workflow import simulated_domain
+
+    labels = np.zeros((12, 20), np.int32)
+    labels[2:10, 2:10], labels[2:10, 10:18] = 1, 2
+    sim = simulated_domain(labels)
+    assert sim[0, 0] == 0 and sim.max() == 1.0 and sim[labels > 0].min() >= 0.5
+    assert sim[6, 9] < sim[6, 5] and sim[6, 10] < sim[6, 14]  # a valley at the contact

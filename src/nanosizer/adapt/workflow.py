@@ -29,7 +29,7 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["AdaptConfig", "BUDGET_SHARES", "adapt"]
+__all__ = ["AdaptConfig", "BUDGET_SHARES", "adapt", "simulated_domain"]
 
 log = logging.getLogger("nanosizer.adapt")
 
@@ -230,20 +230,32 @@ def _normalised(micrographs) -> list[np.ndarray]:
     return [np.clip(normalize_image(m.analysis_data), 0, 1) for m in micrographs]
 
 
+def simulated_domain(labels: np.ndarray) -> np.ndarray:
+    """CycleGAN input for simulated labels: 0 on background, 0.5-1 domes on particles.
+
+    A plain binary mask would merge touching particles into one blob, so the generator could
+    not draw their contact; each particle's normalised distance to its own outline keeps them
+    apart (valleys of 0.5 at contacts, 1 at centres).
+    """
+    from ..train.targets import normalized_distance
+
+    return np.where(labels > 0, 0.5 + 0.5 * normalized_distance(labels), 0.0).astype(np.float32)
+
+
 def _cyclegan_step(config, minutes, synth, micrographs, work, report) -> list:
-    """Train the CycleGAN masks -> real, render pairs, filter unrendered particles."""
+    """Train the CycleGAN simulated labels -> real, render pairs, filter unrendered particles."""
     from .cyclegan import filter_unrendered, random_tiles, train_cyclegan
 
     tile = 128
     real = random_tiles(_normalised(micrographs), tile, 256, config.seed)
     samples = [synth(10_000 + i) for i in range(24)]
-    masks = random_tiles([lab > 0 for _, lab in samples], tile, 256, config.seed + 1)
-    gan = train_cyclegan(masks, real, steps=100_000, rng=config.seed, minutes=minutes * 0.85,
+    sims = random_tiles([simulated_domain(lab) for _, lab in samples], tile, 256, config.seed + 1)
+    gan = train_cyclegan(sims, real, steps=100_000, rng=config.seed, minutes=minutes * 0.85,
                          device=config.device)
     gan.save(work / "cyclegan")
     pairs, kept, total = [], 0, 0
     for _, labels in samples:
-        rendered = gan.translate((labels > 0)[None])[0]
+        rendered = gan.translate(simulated_domain(labels)[None])[0]
         filtered, _ = filter_unrendered(rendered, labels, min_contrast=1.0)
         kept, total = kept + int(filtered.max()), total + int(labels.max())
         pairs.append((rendered, filtered))
