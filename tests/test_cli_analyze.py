@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -77,3 +78,23 @@ def test_sample_with_classical(tmp_path):
                  "--quiet"]) == 0
     summary = pd.read_csv(out / "summary.csv")
     assert summary.iloc[-1]["unit"] == "nm" and summary.iloc[-1]["n"] > 50
+
+
+def test_sample_with_default_model_finds_the_particles(tmp_path):
+    """The README's main job: the shipped UNet on the built-in sample, scored on its truth."""
+    from nanosizer.data import sample_labels_path
+    from nanosizer.evaluate import score_instances
+
+    out = tmp_path / "res"
+    assert main(["analyze", "--sample", "--out", str(out), "--quiet"]) == 0
+    pred = tifffile.imread(out / "labels" / "sample_sem.tif")
+    truth = tifffile.imread(sample_labels_path())
+    assert pred.shape == truth.shape
+    run = json.loads((out / "run.json").read_text())
+    top = run["images"][0]["infobar_rows"][0]
+    truth[top:] = 0
+    assert pred[top:].max() == 0
+    scores = score_instances(truth, pred)
+    assert scores["f1"] > 0.75, scores
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary.iloc[-1]["method"] == "unet" and summary.iloc[-1]["unit"] == "nm"
