@@ -167,4 +167,5 @@ def write_png(path: str | os.PathLike, image: np.ndarray) -> Path:
     elif arr.dtype != np.uint8 and not (arr.dtype == np.uint16 and arr.ndim == 2):
         raise ValueError(f"image must be uint8, bool, grey uint16 or float in [0, 1], got {arr.dtype}")
     pil = Image.fromarray(np.ascontiguousarray(arr))
-    return atomic_write(path, lambda fh: pil.save(fh, format="PNG"))
+    # Level 1: ~5x faster than the default 6 for ~10-20 % larger overlays; PNG stays lossless.
+    return atomic_write(path, lambda fh: pil.save(fh, format="PNG", compress_level=1))
