@@ -116,12 +116,19 @@ def estimate_diameter(probabilities: np.ndarray, thresholds: InstanceThresholds,
     fg = probabilities[0] > thresholds.foreground
     if mask is not None:
         fg &= mask
-    fg = ndi.binary_fill_holes(fg)
+    background, _ = ndi.label(~fg)  # holes = background components off the image border
+    edge = np.unique(np.concatenate([background[0], background[-1], background[:, 0],
+                                     background[:, -1]]))
+    fg |= (background > 0) & ~np.isin(background, edge)
     components, n = ndi.label(fg)
     if n == 0:
         return None
     areas = np.bincount(components.ravel())[1:]
-    peaks = np.asarray(ndi.maximum(ndi.distance_transform_edt(fg), components, np.arange(1, n + 1)))
+    # inscribed radii on a 2x subsampled mask: plenty for a size estimate, 4x cheaper
+    radius = 2.0 * ndi.distance_transform_edt(np.pad(fg[::2, ::2], 1))[1:-1, 1:-1]
+    peaks = np.zeros(n + 1)
+    np.maximum.at(peaks, components[::2, ::2].ravel(), radius.ravel())
+    peaks = peaks[1:]
     keep = areas >= max(thresholds.min_area, 20)
     if not keep.any():
         return None
