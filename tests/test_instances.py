@@ -125,3 +125,11 @@ def test_relative_area_filter_removes_fragments():
     assert probabilities_to_labels(maps, InstanceThresholds(min_area=5)).max() == 3
     out = probabilities_to_labels(maps, InstanceThresholds(min_area=5, min_relative_area=0.1))
     assert out.max() == 2 and not out[2:5, 2:6].any()
+
+
+def test_contact_ignores_the_image_border():
+    lab = np.zeros((4, 6), np.int64)
+    lab[:, :3] = 1
+    lab[:, 3:] = 2
+    np.testing.assert_array_equal(contact_map(lab, width=1)[0], [0, 0, 1, 1, 0, 0])
+    assert not contact_map(np.ones((5, 5), np.int32)).any()
