@@ -70,7 +70,6 @@ def contact_map(labels: np.ndarray, width: int = 2) -> np.ndarray:
     foot = _disk(int(width))
     lab = labels.astype(np.int64)
     big = int(lab.max()) + 1 if lab.size else 1  # stands for "no particle" in the minimum
-
     highest = ndi.maximum_filter(lab, footprint=foot, mode="constant", cval=0)
     lowest = ndi.minimum_filter(np.where(fg, lab, big), footprint=foot, mode="constant", cval=big)
     return fg & ((highest != lab) | (lowest != lab))
