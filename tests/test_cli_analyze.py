@@ -35,6 +35,7 @@ def test_analyze_classical_writes_results(image, tmp_path, capsys):
         (["missing.tif"], "missing.tif"),
         (["--pixel-size", "7 parsecs", "{image}"], "--pixel-size"),
         (["--infobar", "bottom", "{image}"], "--infobar"),
+        (["--zoom", "0", "{image}"], "zoom"),
         ([], "no images"),
     ],
 )

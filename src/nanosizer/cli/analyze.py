@@ -37,6 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="keep particles touching the image border or info bar in statistics")
     parser.add_argument("--min-area", type=int, default=0, metavar="PX",
                         help="drop particles smaller than this many pixels")
+    parser.add_argument("--zoom", type=float, metavar="FACTOR",
+                        help="CNN methods: rescale the image before the network, e.g. 0.25 when "
+                             "particles are ~4x larger than the model's training sizes "
+                             "(~10-60 px); default: automatic")
     parser.add_argument("--excel", action="store_true", help="also write results.xlsx")
     parser.add_argument("--no-overlays", action="store_true", help="skip overlays/<stem>.png")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap intervals")
@@ -67,12 +71,15 @@ def run(args: argparse.Namespace) -> int:
             parse_length_nm(args.pixel_size)
         except ValueError as exc:
             raise InputError(f"--pixel-size: {exc}") from None
-    config = AnalyzeConfig(
-        method=args.method, model=args.model, measure=args.measure, pixel_size=args.pixel_size,
-        infobar=parse_infobar(args.infobar), include_border=args.include_border,
-        min_area_px=args.min_area, excel=args.excel, overlays=not args.no_overlays,
-        seed=args.seed,
-    )
+    try:
+        config = AnalyzeConfig(
+            method=args.method, model=args.model, measure=args.measure, pixel_size=args.pixel_size,
+            infobar=parse_infobar(args.infobar), include_border=args.include_border,
+            min_area_px=args.min_area, zoom=args.zoom, excel=args.excel,
+            overlays=not args.no_overlays, seed=args.seed,
+        )
+    except ValueError as exc:
+        raise InputError(f"bad option: {exc}") from None
     if args.workers < 1:
         raise InputError(f"--workers must be at least 1, got {args.workers}")
     result = analyze(

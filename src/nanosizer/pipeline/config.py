@@ -35,6 +35,9 @@ class AnalyzeConfig:
         Keep particles touching the image border or info bar in the statistics.
     min_area_px : int
         Particles smaller than this (in pixels) are dropped after segmentation.
+    zoom : float or None
+        CNN methods: scale applied before the network (below 1 for particles much larger than
+        the model's training range); None chooses it automatically.
     n_boot : int
         Bootstrap resamples for the confidence intervals.
     ci : float
@@ -54,6 +57,7 @@ class AnalyzeConfig:
     infobar: str | int = "auto"
     include_border: bool = False
     min_area_px: int = 0
+    zoom: float | None = None
     n_boot: int = 2000
     ci: float = 0.95
     seed: int = 0
@@ -69,6 +73,8 @@ class AnalyzeConfig:
             raise ValueError(f"measure must be one of {', '.join(MEASURES)}, got {self.measure!r}")
         if not (isinstance(self.infobar, int) or self.infobar in ("auto", "none")):
             raise ValueError(f"infobar must be 'auto', 'none' or a row index, got {self.infobar!r}")
+        if self.zoom is not None and not 0.05 <= self.zoom <= 4:
+            raise ValueError(f"zoom must be between 0.05 and 4, got {self.zoom}")
         if self.min_area_px < 0 or self.n_boot < 0 or not 0 < self.ci < 1:
             raise ValueError("min_area_px and n_boot must be >= 0 and ci in (0, 1)")
 

@@ -105,7 +105,7 @@ def analyze_image(path: Path, config: AnalyzeConfig):
     from ..segment import segment
 
     mg = read_micrograph(path, pixel_size=config.pixel_size, infobar=config.infobar)
-    labels = segment(mg, config.method, model=config.model)
+    labels = segment(mg, config.method, model=config.model, zoom=config.zoom)
     labels = _drop_small(np.asarray(labels, dtype=np.int32), config.min_area_px)
     table = measure_particles(labels, mg.data, mg.pixel_size, exclude=~mg.analysis_mask)
     table.insert(0, "image", mg.name)

@@ -29,6 +29,7 @@ def segment(
     *,
     model: str | Path | None = None,
     config: Any = None,
+    zoom: float | None = None,
 ) -> np.ndarray:
     """Segment the particles of a micrograph into instance labels.
 
@@ -43,6 +44,10 @@ def segment(
     config : object, optional
         Method configuration (:class:`~nanosizer.segment.classical.ClassicalConfig` for
         ``classical``); None uses the defaults.
+    zoom : float, optional
+        CNN methods: scale applied to the image before the network (e.g. 0.25 for particles
+        of ~100 px when the model was trained on ~25 px); None chooses it automatically from a
+        first pass.  Ignored by ``classical``.
 
     Returns
     -------
@@ -59,4 +64,4 @@ def segment(
         )
     from .cnn import segment_cnn
 
-    return segment_cnn(micrograph, model=model if model is not None else method)
+    return segment_cnn(micrograph, model=model if model is not None else method, scale=zoom)
