@@ -25,13 +25,15 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def _segment(mg, method: str):
+    """Segment with ``classical``, a model name/folder, or ``MODEL@ZOOM`` (fixed input scale)."""
     from nanosizer.segment import segment
 
     if method == "classical":
         return segment(mg, "classical")
     from nanosizer.segment.cnn import segment_cnn
 
-    return segment_cnn(mg, method)
+    model, _, zoom = method.partition("@")
+    return segment_cnn(mg, model, scale=float(zoom) if zoom else None)
 
 
 def emps(methods: list[str], step: int) -> None:
@@ -150,7 +152,8 @@ def _overlay(mg, labels: np.ndarray, out: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="*", default=["unet"])
+    parser.add_argument("--models", nargs="*", default=["unet"],
+                        help="model names or folders; MODEL@ZOOM fixes the input scale")
     parser.add_argument("--classical", action="store_true", help="also run the classical method")
     parser.add_argument("--step", type=int, default=4)
     parser.add_argument("--no-emps", action="store_true")
