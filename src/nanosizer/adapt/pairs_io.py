@@ -101,7 +101,7 @@ def import_pairs(folder: str | Path) -> list[TrainingPair]:
     import tifffile
 
     from ..evaluate._truth import read_label_image
-    from ..segment._classical_steps import relabel_min_area
+    from ..segment._labels import relabel_min_area
 
     folder = Path(folder)
     images = sorted((folder / "images").glob("*.tif")) if (folder / "images").is_dir() else []

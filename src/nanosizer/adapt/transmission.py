@@ -359,7 +359,7 @@ def transmission_pair(
     fg = transmission_foreground(moved[rows, cols], None, config)
     image = np.asarray(sem_px[rows, cols], np.float32)
     labels = split_particles(fg, image, config)
-    from ..segment._classical_steps import relabel_min_area
+    from ..segment._labels import relabel_min_area
 
     labels = relabel_min_area(labels, config.min_area)
     return TrainingPair(image.copy(), labels, sem.name, (int(rows.start), int(cols.start)),

@@ -69,18 +69,6 @@ class AnalysisResult:
     out: Path | None = None
 
 
-def _drop_small(labels: np.ndarray, min_area: int) -> np.ndarray:
-    if min_area <= 1 or labels.max() == 0:
-        return labels
-    areas = np.bincount(labels.ravel())
-    small = np.flatnonzero(areas < min_area)
-    small = small[small > 0]
-    if small.size:
-        labels = labels.copy()
-        labels[np.isin(labels, small)] = 0
-    return labels
-
-
 def analyze_image(path: Path, config: AnalyzeConfig):
     """Read, segment and measure one micrograph.
 
@@ -103,10 +91,11 @@ def analyze_image(path: Path, config: AnalyzeConfig):
     from ..io import read_micrograph
     from ..measure import measure_particles
     from ..segment import segment
+    from ..segment._labels import relabel_min_area
 
     mg = read_micrograph(path, pixel_size=config.pixel_size, infobar=config.infobar)
     labels = segment(mg, config.method, model=config.model, zoom=config.zoom)
-    labels = _drop_small(np.asarray(labels, dtype=np.int32), config.min_area_px)
+    labels = relabel_min_area(labels, config.min_area_px)
     table = measure_particles(labels, mg.data, mg.pixel_size, exclude=~mg.analysis_mask)
     table.insert(0, "image", mg.name)
     table["in_statistics"] = True if config.include_border else ~table["touches_border"]

@@ -62,13 +62,3 @@ def choose_polarity(smoothed: np.ndarray, mask: np.ndarray, threshold) -> str:
     peak = int(np.argmax(counts))
     mode = 0.5 * (edges[peak] + edges[peak + 1])
     return "dark" if mode > threshold else "bright"
-
-
-def relabel_min_area(labels: np.ndarray, min_area: int) -> np.ndarray:
-    """Drop particles smaller than ``min_area`` px and renumber the rest 1..N (int32)."""
-    counts = np.bincount(labels.ravel())
-    keep = counts >= max(min_area, 1)
-    keep[0] = False
-    lut = np.zeros(counts.size, dtype=np.int32)
-    lut[keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
-    return lut[labels]

@@ -19,9 +19,9 @@ from ._classical_steps import (
     THRESHOLD_METHODS,
     choose_polarity,
     foreground_threshold,
-    relabel_min_area,
 )
 from ._classical_split import split_touching
+from ._labels import relabel_min_area
 
 __all__ = ["ClassicalConfig", "segment_classical"]
 

@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 from scipy import ndimage as ndi
 
+from ._labels import relabel_min_area
+
 __all__ = ["InstanceThresholds", "probabilities_to_labels"]
 
 
@@ -77,19 +79,6 @@ class InstanceThresholds:
         if unknown:
             raise ValueError(f"unknown threshold keys {sorted(unknown)}")
         return cls(**values)
-
-
-def _relabel_small(labels: np.ndarray, min_area: int, relative: float = 0.0) -> np.ndarray:
-    """Remove labels smaller than ``min_area`` (and than ``relative`` x the median area of the
-    others) and renumber the rest 1..N (int32)."""
-    counts = np.bincount(labels.ravel())
-    keep = counts >= max(min_area, 1)
-    keep[0] = False
-    if relative > 0 and keep.any():
-        keep &= counts >= relative * np.median(counts[keep])
-    lut = np.zeros(counts.size, dtype=np.int32)
-    lut[keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
-    return lut[labels]
 
 
 def _watershed_in_boxes(
@@ -165,4 +154,4 @@ def probabilities_to_labels(
     orphans, n_orphans = ndi.label(fgmask & (labels == 0))
     if n_orphans:
         labels = np.where(orphans > 0, orphans + n_markers, labels)
-    return _relabel_small(labels, t.min_area, t.min_relative_area)
+    return relabel_min_area(labels, t.min_area, t.min_relative_area)
