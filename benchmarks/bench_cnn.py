@@ -3,7 +3,7 @@
 Run: python benchmarks/bench_cnn.py [--models unet multiresunet PATH ...] [--step 4]
      [--classical] [--overlays DIR]
 
-EMPS: every ``step``-th image of /work/shared/data/emps-train (info bar detection off), scored
+EMPS: every ``step``-th image of ../shared/data/emps-train (info bar detection off), scored
 with nanosizer.evaluate.score_instances / score_pixels; "mean" = mean per-image F1, "pooled" =
 F1 from summed tp/fp/fn.  BAM: the 4 SEM images (info bar detected), particle counts, median
 equivalent diameter, wall and CPU time per image (2nd run, after model loading);

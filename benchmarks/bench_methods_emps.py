@@ -3,7 +3,7 @@
 Run: python benchmarks/bench_methods_emps.py [--limit N] [--methods classical unet ...]
      [--model NAME=DIR ...] [--min-area PX] [--out DIR]
 
-Each method segments /work/shared/data/emps-train/images (info bar detection off: the EMPS
+Each method segments ../shared/data/emps-train/images (info bar detection off: the EMPS
 crops have none) and is scored against labels/ with nanosizer.evaluate: pooled F1, precision,
 recall at IoU 0.5, mean per-image F1, panoptic quality, AP 0.50:0.95, the seed paper's
 instance IoU, pixel IoU, Youden's index, and the error of the mean min Feret (border particles
