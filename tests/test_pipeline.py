@@ -140,3 +140,27 @@ def test_measure_option_and_excel(disc_image, tmp_path):
     assert pooled["median"] == pytest.approx(np.median(result.particles["ecd_nm"]))
     book = pd.read_excel(tmp_path / "res" / "results.xlsx", sheet_name=None)
     assert set(book) == {"summary", "particles"} and len(book["particles"]) == 4
+
+
+def test_overwrite_removes_stale_results_but_keeps_user_files(disc_image, tmp_path):
+    out = tmp_path / "res"
+    analyze([disc_image], out, AnalyzeConfig(method="classical", excel=True, n_boot=0))
+    (out / "notes.txt").write_text("mine")
+    config = AnalyzeConfig(method="classical", overlays=False, n_boot=0)
+    analyze([disc_image], out, config, overwrite=True)
+    names = {p.name for p in out.iterdir()}
+    assert "results.xlsx" not in names and "overlays" not in names
+    assert {"notes.txt", "particles.csv", "labels"} <= names
+
+
+def test_out_may_be_an_existing_empty_folder_or_a_link(disc_image, tmp_path):
+    target = tmp_path / "target"
+    target.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(target, target_is_directory=True)
+    analyze([disc_image], link, CLASSICAL)
+    assert link.is_symlink() and (target / "particles.csv").is_file()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    analyze([disc_image], empty, CLASSICAL)
+    assert (empty / "summary.csv").is_file()

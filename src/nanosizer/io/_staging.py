@@ -95,6 +95,10 @@ class StagedDir:
         On commit, replace the entries of ``out`` that have the names of new results (whole
         sub-folders such as ``labels/`` are replaced).  Other files in ``out`` are left alone:
         nanosizer never deletes what it did not write.
+    owned : tuple of str, optional
+        Names of every entry the writer may produce (e.g. ``results.xlsx``); on overwrite,
+        those the new run did not write are removed too, so no stale result of an earlier run
+        survives beside the new ones.
 
     Attributes
     ----------
@@ -113,9 +117,12 @@ class StagedDir:
     ['summary.csv']
     """
 
-    def __init__(self, out: str | os.PathLike, overwrite: bool = False) -> None:
+    def __init__(
+        self, out: str | os.PathLike, overwrite: bool = False, owned: tuple[str, ...] = ()
+    ) -> None:
         self.out = Path(out)
         self.overwrite = bool(overwrite)
+        self.owned = tuple(owned)
         _check_destination(self.out, self.overwrite)
         parent = self.out.absolute().parent
         _make_dir(parent, self.out)
@@ -135,11 +142,9 @@ class StagedDir:
             raise RuntimeError("staged folder was already committed or discarded")
         try:
             _check_destination(self.out, self.overwrite)
-            if self.out.is_dir() and not any(self.out.iterdir()):
-                self.out.rmdir()
-            if not self.out.exists():
+            if not os.path.lexists(self.out):
                 os.replace(self.path, self.out)
-            else:
+            else:  # an existing (possibly empty, ".", or symlinked) folder: move entries in
                 self._merge_into_out()
         except BaseException:
             self.discard()
@@ -150,6 +155,10 @@ class StagedDir:
     def _merge_into_out(self) -> None:
         trash = _new_hidden_dir(self.path.parent, self.out.name, "old")
         try:
+            new = {entry.name for entry in self.path.iterdir()}
+            for name in sorted(set(self.owned) - new):  # stale results of an earlier run
+                if os.path.lexists(self.out / name):
+                    os.replace(self.out / name, trash / name)
             for entry in sorted(self.path.iterdir()):
                 target = self.out / entry.name
                 if target.is_dir() and not target.is_symlink():

@@ -17,7 +17,13 @@ from .config import MEASURES, AnalyzeConfig
 if TYPE_CHECKING:  # pragma: no cover
     from .run import AnalysisResult
 
-__all__ = ["ResultWriter", "write_image_outputs"]
+__all__ = ["OUTPUT_NAMES", "ResultWriter", "write_image_outputs"]
+
+#: Every entry an ``analyze`` run may write into its results folder.
+OUTPUT_NAMES = (
+    "particles.csv", "summary.csv", "labels", "overlays", "histogram.png", "run.json",
+    "results.xlsx",
+)
 
 
 def write_image_outputs(
@@ -54,7 +60,7 @@ class ResultWriter:
         from ..io import StagedDir
 
         self.config = config
-        self._staged = StagedDir(Path(out), overwrite=overwrite)
+        self._staged = StagedDir(Path(out), overwrite=overwrite, owned=OUTPUT_NAMES)
         self.root = self._staged.path
         (self.root / "labels").mkdir()
         if config.overlays:

@@ -192,10 +192,11 @@ def segment_cnn(
     mask = micrograph.analysis_mask
     probs = cnn_probabilities(loaded, image, mask, tile=tile, device=device, scale=scale or 1.0)
     if scale is None:
-        auto = _auto_scale(estimate_diameter(probs, thresholds, mask), loaded.metadata)
-        if auto != 1.0:
-            probs = cnn_probabilities(loaded, image, mask, tile=tile, device=device, scale=auto)
-            thresholds = InstanceThresholds(
-                **{**thresholds.to_dict(), "min_area": max(1, round(thresholds.min_area / auto**2))}
-            )
+        scale = _auto_scale(estimate_diameter(probs, thresholds, mask), loaded.metadata)
+        if scale != 1.0:
+            probs = cnn_probabilities(loaded, image, mask, tile=tile, device=device, scale=scale)
+    if scale != 1.0:  # min_area is in network pixels; the maps are back at full resolution
+        thresholds = InstanceThresholds(
+            **{**thresholds.to_dict(), "min_area": max(1, round(thresholds.min_area / scale**2))}
+        )
     return probabilities_to_labels(probs, thresholds, mask=mask)
