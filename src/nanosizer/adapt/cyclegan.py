@@ -14,9 +14,8 @@ first (:func:`nanosizer.train.normalize_image`, clipped).  A trained model is a 
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +24,7 @@ from torch import nn
 
 from ..errors import InputError
 from ._cyclegan_nets import ImagePool, PatchDiscriminator, ResnetGenerator
+from ._gan_io import read_gan_folder, save_gan_folder
 
 __all__ = ["CycleGANConfig", "CycleGAN", "train_cyclegan", "load_cyclegan", "random_tiles",
            "filter_unrendered"]
@@ -115,38 +115,24 @@ class CycleGAN:
 
     def save(self, folder: str | Path) -> Path:
         """Write ``cyclegan.json`` and the generators' safetensors into ``folder``."""
-        from safetensors.torch import save_file
-
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        for key, name in WEIGHTS.items():
-            state = getattr(self, key).state_dict()
-            save_file({k: v.detach().cpu().contiguous() for k, v in state.items()}, str(folder / name))
-        text = json.dumps({"config": asdict(self.config), "history": self.history}, indent=2)
-        (folder / CONFIG_NAME).write_text(text + "\n", encoding="utf-8")
-        return folder
+        nets = {name: getattr(self, key) for key, name in WEIGHTS.items()}
+        return save_gan_folder(folder, CONFIG_NAME, self.config, self.history, nets)
 
 
 def load_cyclegan(folder: str | Path, device: str | torch.device | None = None) -> CycleGAN:
     """Restore a :class:`CycleGAN` written by :meth:`CycleGAN.save` (strict keys)."""
-    from safetensors.torch import load_file
-
     from ..nn import select_device
 
-    folder = Path(folder)
-    try:
-        meta = json.loads((folder / CONFIG_NAME).read_text(encoding="utf-8"))
-        config = CycleGANConfig(**meta["config"])
-        states = {key: load_file(str(folder / name), device="cpu") for key, name in WEIGHTS.items()}
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"{folder}: not a CycleGAN folder ({exc})") from None
+    config, history, states = read_gan_folder(
+        folder, CONFIG_NAME, CycleGANConfig, WEIGHTS.values(), "a CycleGAN"
+    )
     device = select_device(device)
     nets = {}
-    for key, state in states.items():
+    for key, name in WEIGHTS.items():
         net = ResnetGenerator(config.gen_channels, config.gen_blocks)
-        net.load_state_dict(state, strict=True)
+        net.load_state_dict(states[name], strict=True)
         nets[key] = net.to(device).eval()
-    return CycleGAN(nets["g_ab"], nets["g_ba"], config, meta.get("history", {}))
+    return CycleGAN(nets["g_ab"], nets["g_ba"], config, history)
 
 
 class _Trainer:

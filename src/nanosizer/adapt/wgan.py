@@ -12,9 +12,8 @@ A trained generator is a folder: ``outline_gan.json`` (configuration) and
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ import torch
 from torch import nn
 
 from ..errors import InputError
+from ._gan_io import read_gan_folder, save_gan_folder
 
 __all__ = ["OutlineGANConfig", "OutlineGAN", "train_outline_gan", "load_outline_gan",
            "prepare_outlines", "write_outlines"]
@@ -155,33 +155,20 @@ class OutlineGAN:
 
     def save(self, folder: str | Path) -> Path:
         """Write ``outline_gan.json`` and ``generator.safetensors`` into ``folder``."""
-        from safetensors.torch import save_file
-
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        state = {k: v.detach().cpu().contiguous() for k, v in self.generator.state_dict().items()}
-        save_file(state, str(folder / WEIGHTS_NAME))
-        text = json.dumps({"config": asdict(self.config), "history": self.history}, indent=2)
-        (folder / CONFIG_NAME).write_text(text + "\n", encoding="utf-8")
-        return folder
+        nets = {WEIGHTS_NAME: self.generator}
+        return save_gan_folder(folder, CONFIG_NAME, self.config, self.history, nets)
 
 
 def load_outline_gan(folder: str | Path, device: str | torch.device | None = None) -> OutlineGAN:
     """Restore an :class:`OutlineGAN` saved by :meth:`OutlineGAN.save` (strict keys)."""
-    from safetensors.torch import load_file
-
     from ..nn import select_device
 
-    folder = Path(folder)
-    try:
-        meta = json.loads((folder / CONFIG_NAME).read_text(encoding="utf-8"))
-        config = OutlineGANConfig(**meta["config"])
-        state = load_file(str(folder / WEIGHTS_NAME), device="cpu")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"{folder}: not an outline GAN folder ({exc})") from None
+    config, history, states = read_gan_folder(
+        folder, CONFIG_NAME, OutlineGANConfig, [WEIGHTS_NAME], "an outline GAN"
+    )
     gen = _Generator(config.latent_dim, config.channels, config.size)
-    gen.load_state_dict(state, strict=True)
-    return OutlineGAN(gen.to(select_device(device)).eval(), config, meta.get("history", {}))
+    gen.load_state_dict(states[WEIGHTS_NAME], strict=True)
+    return OutlineGAN(gen.to(select_device(device)).eval(), config, history)
 
 
 def prepare_outlines(masks, size: int = SIZE, fill: float = 0.85) -> np.ndarray:
