@@ -9,7 +9,6 @@ its exact instance labels (``sample_sem_labels.tif``) for tests and demonstratio
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np

@@ -64,7 +64,6 @@ def draw_overlays(image: np.ndarray, cfg: OverlayConfig, rng: np.random.Generato
         return image, np.zeros((h, w), bool)
     paint = Image.new("L", (w, h), 0)
     alpha = Image.new("L", (w, h), 0)
-    d_paint, d_alpha = ImageDraw.Draw(paint), ImageDraw.Draw(alpha)
     ink = 255 if rng.random() < 0.7 else 0
     seed = int(rng.integers(2**32))
     # same random stream twice: once for grey values, once for the coverage mask

@@ -9,7 +9,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
@@ -20,7 +19,7 @@ from .config import TrainConfig
 from .data import TrainingSet, validation_set
 from .export import export_model
 from .loss import segmentation_loss
-from .validate import evaluate, tune_thresholds
+from .validate import evaluate
 
 __all__ = ["TrainState", "train_one_epoch", "fit"]
 
