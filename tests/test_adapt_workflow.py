@@ -139,3 +139,45 @@ def test_simulated_domain_keeps_touching_particles_apart():
     sim = simulated_domain(labels)
     assert sim[0, 0] == 0 and sim.max() == 1.0 and sim[labels > 0].min() >= 0.5
     assert sim[6, 9] < sim[6, 5] and sim[6, 10] < sim[6, 14]  # a valley at the contact
+
+
+def _val_pairs(n=2):
+    rng = np.random.default_rng(3)
+    pairs = []
+    for _ in range(n):
+        scene = _field(rng, shape=(96, 96), n=6)
+        labels, _ = ndi.label(scene > 0.5)
+        pairs.append(((40 + 150 * scene).astype(np.float32), labels.astype(np.int32)))
+    return pairs
+
+
+@pytest.mark.parametrize("initial_f1, kept", [(1.01, "initial"), (-1.0, "adapted")])
+def test_keep_better_restores_the_initial_weights_only_when_adapting_lost(initial_f1, kept):
+    import torch
+
+    from nanosizer.adapt.workflow import _keep_better, _snapshot
+
+    net, _ = initial_network(None, "unet", device="cpu")
+    initial = _snapshot(net)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(1.0)  # "adapting" changed every weight
+    report = {"initial_val_f1": initial_f1}
+    assert _keep_better(net, initial, _val_pairs(), FinetuneConfig(device="cpu"), report) == kept
+    assert report["kept"] == kept and 0.0 <= report["adapted_val_f1"] <= 1.0
+    state = net.state_dict()
+    same = all(torch.equal(state[k], v) for k, v in initial.items())
+    assert same == (kept == "initial")
+
+
+def test_like_synth_follows_each_images_style():
+    from nanosizer.adapt.workflow import _LikeSynth
+    from nanosizer.synth import ImageStyle
+
+    dark = ImageStyle(False, 0.85, 0.15, 0.02, 0.8, 20.0, 0.3, None)
+    bright = ImageStyle(True, 0.15, 0.85, 0.02, 0.8, 20.0, 0.3, None)
+    synth = _LikeSynth([dark, bright], size=96, seed=0, outlines_dir=None)
+    for index in range(4):
+        image, labels = synth(index)
+        inside, outside = image[labels > 0].mean(), image[labels == 0].mean()
+        assert (inside > outside) == (index % 2 == 1)

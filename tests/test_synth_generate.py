@@ -163,6 +163,14 @@ def test_random_config_is_valid_and_covers_modalities():
     assert med.min() >= 8 and med.max() <= 110
     assert random_config(1, "tem", size=(64, 80)).size == (64, 80)
     assert random_config(np.random.default_rng(3)) == random_config(np.random.default_rng(3))
+    big = [random_config(rng, size=(320, 320), particle_px=(60, 150)).particles.median_px
+           for _ in range(20)]
+    assert min(big) >= 60 and max(big) <= 150  # images >= 256 px keep the range as given
+    small = [random_config(rng, size=(128, 128), particle_px=(60, 150)).particles.median_px
+             for _ in range(20)]
+    assert min(small) >= 30 and max(small) <= 75  # smaller images scale it down
+    with pytest.raises(ValueError, match="particle_px"):
+        random_config(rng, particle_px=(20, 10))
 
 
 def test_dataset_deterministic_and_picklable():

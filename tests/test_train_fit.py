@@ -67,6 +67,25 @@ def test_config_validation_and_roundtrip():
         TrainConfig(tile=100)
     with pytest.raises(ValueError, match="unknown training config"):
         TrainConfig.from_dict({"foo": 1})
+    big = TrainConfig(**{**TINY, "synth_size": 96, "particle_px": (30.0, 40.0)})
+    assert TrainConfig.from_dict(big.to_dict()) == big and big.synth_side == 96
+    with pytest.raises(ValueError, match="synth_size"):
+        TrainConfig(tile=64, synth_size=32)
+    with pytest.raises(ValueError, match="particle_px"):
+        TrainConfig(particle_px=(0.0, 5.0))
+
+
+def test_training_crops_come_from_synthetic_images_of_the_given_size_and_particle_range():
+    from nanosizer.train.data import TrainingSet, validation_set
+
+    cfg = TrainConfig(**{**TINY, "synth_size": 272, "particle_px": (30.0, 40.0), "val_samples": 2})
+    x, targets = TrainingSet(cfg, epoch=0)[0]
+    assert x.shape[-2:] == (cfg.tile, cfg.tile) and targets.shape[-2:] == (cfg.tile, cfg.tile)
+    for image, labels in validation_set(cfg):
+        assert image.shape == (272, 272)
+        areas = np.bincount(labels.ravel())[1:]
+        diameters = np.sqrt(4 * areas[areas > 0] / np.pi)
+        assert 18 < np.median(diameters) < 50  # median 30-40 px drawn (some hidden or cut)
 
 
 def test_folder_data(tmp_path):

@@ -172,16 +172,21 @@ def _split_val(pairs, fraction: float = 0.25):
 
 
 class _LikeSynth:
-    """Picklable ``index -> (image, labels)`` of synthetic micrographs like the user's."""
+    """Picklable ``index -> (image, labels)`` of synthetic micrographs like the user's.
 
-    def __init__(self, style, size: int, seed: int, outlines_dir: str | None) -> None:
-        self.style, self.size, self.seed, self.outlines_dir = style, size, seed, outlines_dir
+    Item ``i`` follows the style of image ``i % len(styles)``: one style per user image, so a
+    folder mixing SEM and TEM frames yields both kinds rather than an average of the two.
+    """
+
+    def __init__(self, styles, size: int, seed: int, outlines_dir: str | None) -> None:
+        self.styles, self.size, self.seed, self.outlines_dir = list(styles), size, seed, outlines_dir
 
     def sample(self, index: int):
         from ..synth import generate, like_config
 
         rng = np.random.default_rng([self.seed, index, 23])
-        cfg = like_config(rng, self.style, (self.size, self.size), outlines_dir=self.outlines_dir)
+        style = self.styles[index % len(self.styles)]
+        cfg = like_config(rng, style, (self.size, self.size), outlines_dir=self.outlines_dir)
         return generate(cfg, rng)
 
     def __call__(self, index: int):
@@ -296,15 +301,47 @@ def _pseudo_pairs(net, micrographs, thresholds, config, report) -> list:
 
 
 def _tuned_thresholds(net, val, ft):
+    """Thresholds tuned on ``val`` and the F1 they reach (defaults and nan without ``val``)."""
     from ..segment.instances import InstanceThresholds
     from ..train import evaluate, normalize_image, tune_thresholds
 
     if not val:
-        return InstanceThresholds()
+        return InstanceThresholds(), float("nan")
     norm = [(normalize_image(np.asarray(i, np.float32)), lab) for i, lab in val]
     _, probs = evaluate(net, norm, device=ft.device, amp=ft.amp,
                         thresholds=InstanceThresholds(), contact_width=ft.contact_width)
-    return tune_thresholds(probs, [lab for _, lab in norm])[0]
+    return tune_thresholds(probs, [lab for _, lab in norm])
+
+
+def _eval_config(config: AdaptConfig):
+    """The evaluation settings (device, precision, contact width) of a fine-tuning run."""
+    from .finetune import FinetuneConfig
+
+    return FinetuneConfig(tile=config.tile, seed=config.seed, device=config.device)
+
+
+def _snapshot(net) -> dict:
+    return {k: v.detach().clone() for k, v in net.state_dict().items()}
+
+
+def _keep_better(net, initial: dict | None, val, ft, report: dict) -> str:
+    """Put the initial weights back into ``net`` when adapting made the validation F1 worse.
+
+    Returns ``'adapted'`` or ``'initial'`` (also stored in ``report["kept"]``).  Without an
+    initial model or validation data there is nothing to compare and the adapted network stays.
+    """
+    report["kept"] = "adapted"
+    if initial is None or not val or "initial_val_f1" not in report:
+        return report["kept"]
+    adapted_f1 = round(_tuned_thresholds(net, val, ft)[1], 4)
+    report["adapted_val_f1"] = adapted_f1
+    if adapted_f1 < report["initial_val_f1"]:
+        log.warning("the adapted network scores validation F1 %.3f < %.3f of the initial one: "
+                    "keeping the initial network (with thresholds tuned on these images)",
+                    adapted_f1, report["initial_val_f1"])
+        net.load_state_dict(initial)
+        report["kept"] = "initial"
+    return report["kept"]
 
 
 def _check_out(out_dir: Path) -> None:
@@ -366,9 +403,9 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
         report["real_pairs"] = {p.name: {"shift": p.shift, "particles": int(p.labels.max())}
                                 for p in real}
         outlines = _outline_step(config, clock.minutes(shares["wgan"]), work, report)
-        style = estimate_style([str(p) for p in paths])
-        report["style"] = asdict(style)
-        synth = _LikeSynth(style, max(config.tile, 256), config.seed, outlines)
+        styles = [estimate_style([str(p)]) for p in paths]
+        report["styles"] = {p.name: asdict(s) for p, s in zip(paths, styles)}
+        synth = _LikeSynth(styles, max(config.tile, 256), config.seed, outlines)
         train, val = _split_val(real)
         if config.cyclegan == "on" or (config.cyclegan == "auto" and not real):
             share = shares["cyclegan"] or BUDGET_SHARES["unlabelled"]["cyclegan"]
@@ -377,6 +414,10 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
         if not val:
             val = [synth(20_000 + i) for i in range(8)]
         net, source = initial_network(config.init_model, config.arch, config.device)
+        initial = _snapshot(net) if config.init_model is not None else None
+        if initial is not None:
+            f1 = _tuned_thresholds(net, val, _eval_config(config))[1]
+            report["initial_val_f1"] = round(f1, 4)
         last = "selftrain" not in shares  # the last training step takes all that is left
         ft_minutes = clock.minutes(1.0 if last else shares["finetune"])
         ft = FinetuneConfig(steps=1_000_000, minutes=max(ft_minutes, 0.05),
@@ -385,12 +426,15 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
         report["finetune"] = finetune(net, train, ft, synth)
         log.info("fine-tuning: %s", report["finetune"])
         if not last and clock.minutes(1.0) > 0.1:
-            pseudo = _pseudo_pairs(net, unpaired, _tuned_thresholds(net, val, ft), config, report)
+            pseudo = _pseudo_pairs(net, unpaired, _tuned_thresholds(net, val, ft)[0], config,
+                                    report)
             ft2 = dataclasses.replace(ft, minutes=clock.minutes(1.0), lr=ft.lr / 2,
                                       seed=config.seed + 1, warmup_steps=5)
             report["selftrain"] = finetune(net, train + pseudo, ft2, synth)
             log.info("self-training: %s", report["selftrain"])
-        metadata = {"trained_on": "adapt", "init_model": source, "training_command": command,
+        kept = _keep_better(net, initial, val, ft, report)
+        metadata = {"trained_on": "adapt" if kept == "adapted" else "adapt-kept-initial",
+                    "init_model": source, "training_command": command,
                     "adapt_config": asdict(config), "training_minutes": round(clock.elapsed(), 2)}
         report["val_scores"] = tune_and_save(out_dir, net, val, metadata, ft,
                                              size_labels=[lab for _, lab in train])

@@ -23,6 +23,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="synthetic modality (default: a mix)")
     parser.add_argument("--outlines", metavar="DIR",
                         help="folder of binary particle outlines added as a synthetic shape family")
+    parser.add_argument("--synth-size", type=int, metavar="PX",
+                        help="side of the generated synthetic images (default: max(tile, 256))")
+    parser.add_argument("--particle-px", type=float, nargs=2, default=(8.0, 110.0),
+                        metavar=("LOW", "HIGH"),
+                        help="range of the synthetic images' median particle size in px "
+                             "(default: 8 110)")
     parser.add_argument("--epochs", type=int, default=50, help="maximum epochs (default: 50)")
     parser.add_argument("--minutes", type=float,
                         help="wall-clock budget; training stops cleanly and saves when used up")
@@ -59,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = TrainConfig(
             arch=args.arch, arch_kwargs=arch_kwargs, data=args.data, modality=args.modality,
-            outlines_dir=args.outlines, tile=args.tile, batch_size=args.batch_size,
+            outlines_dir=args.outlines, synth_size=args.synth_size,
+            particle_px=tuple(args.particle_px), tile=args.tile, batch_size=args.batch_size,
             epochs=args.epochs, samples_per_epoch=args.samples_per_epoch,
             crops_per_image=args.crops_per_image,
             val_samples=args.val_samples, minutes=args.minutes, lr=args.lr,

@@ -28,6 +28,8 @@ class SyntheticDataset:
         Base seed.
     outlines_dir : str, optional
         Folder of binary particle outlines to add as a shape family.
+    particle_px : (float, float)
+        Range of the median particle size in px, passed to :func:`random_config`.
     config_fn : callable, optional
         ``config_fn(rng, modality, size) -> SynthConfig`` replacing :func:`random_config`.
 
@@ -41,7 +43,8 @@ class SyntheticDataset:
 
     def __init__(self, length: int, size: tuple[int, int] = (256, 256),
                  modality: str | None = None, seed: int = 0, *,
-                 outlines_dir: str | None = None, config_fn=None) -> None:
+                 outlines_dir: str | None = None, particle_px: tuple[float, float] = (8.0, 110.0),
+                 config_fn=None) -> None:
         if length < 1:
             raise ValueError(f"length must be >= 1, got {length}")
         self.length = int(length)
@@ -49,6 +52,7 @@ class SyntheticDataset:
         self.modality = modality
         self.seed = int(seed)
         self.outlines_dir = outlines_dir
+        self.particle_px = (float(particle_px[0]), float(particle_px[1]))
         self.config_fn = config_fn
 
     def __len__(self) -> int:
@@ -63,7 +67,8 @@ class SyntheticDataset:
         if self.config_fn is not None:
             cfg = self.config_fn(rng, self.modality, self.size)
         else:
-            cfg = random_config(rng, self.modality, self.size, outlines_dir=self.outlines_dir)
+            cfg = random_config(rng, self.modality, self.size, outlines_dir=self.outlines_dir,
+                                particle_px=self.particle_px)
         return generate(cfg, rng)
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:

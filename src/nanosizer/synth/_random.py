@@ -120,6 +120,7 @@ def random_config(
     size: tuple[int, int] = (256, 256),
     *,
     outlines_dir: str | None = None,
+    particle_px: tuple[float, float] = (8.0, 110.0),
 ) -> SynthConfig:
     """A domain-randomised :class:`SynthConfig`.
 
@@ -133,11 +134,14 @@ def random_config(
         Image (height, width).
     outlines_dir : str, optional
         Folder of binary outline images; adds the ``outline`` shape family.
+    particle_px : (float, float)
+        Range of the median particle size in px (log-uniform) for a 256-px image; smaller
+        images scale it down in proportion, larger ones keep it.
 
     Returns
     -------
     SynthConfig
-        Median particle size 8-110 px (log-uniform), mixtures of 1-4 shape families, coverage
+        Median particle size in ``particle_px`` (log-uniform), mixtures of 1-4 shape families, coverage
         4-50 %, mostly agglomerated (15 %: crowded monolayers, 40 % of them ordered
         lattices of monodisperse particles), with randomised contrast, noise and overlays.
     """
@@ -146,8 +150,10 @@ def random_config(
         names = list(_MODALITY_PRIOR)
         p = np.array(list(_MODALITY_PRIOR.values()))
         modality = names[int(rng.choice(len(names), p=p / p.sum()))]
-    median_px = _loguniform(rng, 8.0, 110.0) * min(size) / 256 if min(size) < 256 else \
-        _loguniform(rng, 8.0, 110.0)
+    lo, hi = (float(v) for v in particle_px)
+    if not 0 < lo <= hi:
+        raise ValueError(f"particle_px must be (low, high) with 0 < low <= high, got {particle_px}")
+    median_px = _loguniform(rng, lo, hi) * min(1.0, min(size) / 256)
     overlay = OverlayConfig(
         infobar=float(rng.uniform(0.05, 0.1)) if rng.random() < 0.2 else 0.0,
         scalebar=bool(rng.random() < 0.45),

@@ -25,6 +25,12 @@ class TrainConfig:
         Synthetic modality; None mixes them.
     outlines_dir : str or None
         Folder of binary particle outlines added as a synthetic shape family.
+    synth_size : int or None
+        Side of the generated synthetic images (default: ``max(tile, 256)``); crops are taken
+        from them.
+    particle_px : (float, float)
+        Range of the median particle size (px) of the synthetic images
+        (:func:`nanosizer.synth.random_config`).
     tile : int
         Side of the square training crops (a multiple of 16).
     batch_size : int
@@ -69,6 +75,8 @@ class TrainConfig:
     data: str | None = None
     modality: str | None = None
     outlines_dir: str | None = None
+    synth_size: int | None = None
+    particle_px: tuple[float, float] = (8.0, 110.0)
     tile: int = 256
     batch_size: int = 8
     epochs: int = 50
@@ -109,16 +117,26 @@ class TrainConfig:
         for name in ("p_invert", "p_texture"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        if self.synth_size is not None and self.synth_size < self.tile:
+            raise ValueError(f"synth_size must be >= tile ({self.tile}), got {self.synth_size}")
+        if not 0 < self.particle_px[0] <= self.particle_px[1]:
+            raise ValueError(f"particle_px must be (low, high) with 0 < low <= high, got {self.particle_px}")
         lo, hi = self.scale_range
         if not 0 < lo <= hi:
             raise ValueError(f"scale_range must be (low, high) with 0 < low <= high, got {self.scale_range}")
         if self.num_workers < 0 or (self.threads is not None and self.threads < 1):
             raise ValueError("num_workers must be >= 0 and threads >= 1")
 
+    @property
+    def synth_side(self) -> int:
+        """Side of the generated synthetic images."""
+        return self.synth_size if self.synth_size is not None else max(self.tile, 256)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""
         d = asdict(self)
         d["scale_range"] = list(self.scale_range)
+        d["particle_px"] = list(self.particle_px)
         return d
 
     @classmethod
@@ -128,6 +146,7 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown training config keys {sorted(unknown)}")
         values = dict(values)
-        if "scale_range" in values:
-            values["scale_range"] = tuple(values["scale_range"])
+        for key in ("scale_range", "particle_px"):
+            if key in values:
+                values[key] = tuple(values[key])
         return cls(**values)

@@ -102,9 +102,9 @@ class TrainingSet(Dataset):
         per_epoch = -(-c.samples_per_epoch // c.crops_per_image)
         item = self.epoch * per_epoch + index // c.crops_per_image
         if self._cached is None or self._cached[0] != item:
-            size = max(c.tile, 256)
-            synth = SyntheticDataset(length=item + 1, size=(size, size), modality=c.modality,
-                                     seed=c.seed, outlines_dir=c.outlines_dir)
+            synth = SyntheticDataset(length=item + 1, size=(c.synth_side,) * 2,
+                                     modality=c.modality, seed=c.seed,
+                                     outlines_dir=c.outlines_dir, particle_px=c.particle_px)
             self._cached = (item, synth[item])
         return self._cached[1]
 
@@ -124,7 +124,8 @@ class TrainingSet(Dataset):
 def validation_set(config: TrainConfig) -> list[tuple[np.ndarray, np.ndarray]]:
     """The fixed validation set: normalised images (H, W) and their instance labels.
 
-    Synthetic: ``val_samples`` images of ``max(tile, 256)`` px square from a seed disjoint from training.
+    Synthetic: ``val_samples`` images of ``config.synth_side`` px square from a seed disjoint
+    from training.
     Folder: up to ``val_samples`` (and at most 20 %) of the images, held out from training.
     """
     if config.data is not None:
@@ -135,8 +136,9 @@ def validation_set(config: TrainConfig) -> list[tuple[np.ndarray, np.ndarray]]:
         from ..synth import SyntheticDataset
 
         synth = SyntheticDataset(
-            length=config.val_samples, size=(max(config.tile, 256),) * 2, modality=config.modality,
+            length=config.val_samples, size=(config.synth_side,) * 2, modality=config.modality,
             seed=config.seed + _VAL_SEED_OFFSET, outlines_dir=config.outlines_dir,
+            particle_px=config.particle_px,
         )
         items = [synth[i] for i in range(len(synth))]
     return [(normalize_image(image), labels.astype(np.int32)) for image, labels in items]
