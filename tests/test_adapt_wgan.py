@@ -56,6 +56,10 @@ def test_train_few_steps_sample_and_round_trip(tmp_path):
     z = torch.randn(2, TINY.latent_dim)
     with torch.no_grad():
         torch.testing.assert_close(back.generator(z), gan.generator(z))
+    with pytest.raises(InputError, match="not empty"):  # never overwritten without asking
+        gan.save(tmp_path / "g")
+    assert gan.save(tmp_path / "g", overwrite=True) == tmp_path / "g"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g"]  # no staging folder left
 
 
 def test_training_is_reproducible_and_leaves_global_rng_alone():

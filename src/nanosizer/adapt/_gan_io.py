@@ -14,9 +14,12 @@ __all__ = ["save_gan_folder", "read_gan_folder"]
 
 
 def save_gan_folder(
-    folder: str | Path, config_name: str, config, history: dict, nets: dict[str, nn.Module]
+    folder: str | Path, config_name: str, config, history: dict, nets: dict[str, nn.Module],
+    *, overwrite: bool = False,
 ) -> Path:
     """Write ``nets`` (file name -> network) as safetensors and ``config_name`` as JSON.
+
+    The folder appears whole or not at all (:func:`nanosizer.nn.write_folder`).
 
     Parameters
     ----------
@@ -30,6 +33,8 @@ def save_gan_folder(
         Training losses, JSON-serialisable.
     nets : dict
         Weight file name -> network whose state dict is saved (fp32 tensors as trained).
+    overwrite : bool
+        Replace an existing non-empty folder.
 
     Returns
     -------
@@ -37,14 +42,18 @@ def save_gan_folder(
     """
     from safetensors.torch import save_file
 
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, net in nets.items():
-        state = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
-        save_file(state, str(folder / name))
+    from ..nn import write_folder
+
     text = json.dumps({"config": asdict(config), "history": history}, indent=2)
-    (folder / config_name).write_text(text + "\n", encoding="utf-8")
-    return folder
+    states = {name: {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
+              for name, net in nets.items()}
+
+    def write(tmp: Path) -> None:
+        for name, state in states.items():
+            save_file(state, str(tmp / name))
+        (tmp / config_name).write_text(text + "\n", encoding="utf-8")
+
+    return write_folder(folder, write, overwrite=overwrite, kind=config_name.split(".")[0] + " folder")
 
 
 def read_gan_folder(folder: str | Path, config_name: str, config_cls, weight_names, kind: str):

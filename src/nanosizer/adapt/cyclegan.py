@@ -113,10 +113,11 @@ class CycleGAN:
             net.train(was_training)
         return ((torch.cat(out)[:, 0].numpy() + 1.0) / 2.0).astype(np.float32)
 
-    def save(self, folder: str | Path) -> Path:
-        """Write ``cyclegan.json`` and the generators' safetensors into ``folder``."""
+    def save(self, folder: str | Path, *, overwrite: bool = False) -> Path:
+        """Write ``cyclegan.json`` and the generators' safetensors into a new (or empty) ``folder``, atomically."""
         nets = {name: getattr(self, key) for key, name in WEIGHTS.items()}
-        return save_gan_folder(folder, CONFIG_NAME, self.config, self.history, nets)
+        return save_gan_folder(folder, CONFIG_NAME, self.config, self.history, nets,
+                               overwrite=overwrite)
 
 
 def load_cyclegan(folder: str | Path, device: str | torch.device | None = None) -> CycleGAN:

@@ -153,10 +153,11 @@ class OutlineGAN:
             self.generator.train(was_training)
         return _to_bool(logits)
 
-    def save(self, folder: str | Path) -> Path:
-        """Write ``outline_gan.json`` and ``generator.safetensors`` into ``folder``."""
+    def save(self, folder: str | Path, *, overwrite: bool = False) -> Path:
+        """Write ``outline_gan.json`` and ``generator.safetensors`` into a new (or empty) ``folder``, atomically."""
         nets = {WEIGHTS_NAME: self.generator}
-        return save_gan_folder(folder, CONFIG_NAME, self.config, self.history, nets)
+        return save_gan_folder(folder, CONFIG_NAME, self.config, self.history, nets,
+                               overwrite=overwrite)
 
 
 def load_outline_gan(folder: str | Path, device: str | torch.device | None = None) -> OutlineGAN:

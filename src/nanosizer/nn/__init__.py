@@ -18,7 +18,7 @@ from ._base import SegmentationNet
 from ._fuse import fuse_batchnorm
 from ._registry import ARCHITECTURES, available_architectures, create_model
 from .device import autocast, configure_threads, select_device
-from .model_io import LoadedModel, load_model, save_model
+from .model_io import LoadedModel, load_model, save_model, write_folder
 from .multiresunet import MultiResUNet
 from .predict import predict
 from .unet import UNet
@@ -33,6 +33,7 @@ __all__ = [
     "save_model",
     "load_model",
     "LoadedModel",
+    "write_folder",
     "select_device",
     "autocast",
     "configure_threads",

@@ -22,7 +22,8 @@ from ._base import SegmentationNet
 from ._registry import arch_class
 from .device import select_device
 
-__all__ = ["LoadedModel", "save_model", "load_model", "CONFIG_NAME", "WEIGHTS_NAME", "FORMAT"]
+__all__ = ["LoadedModel", "save_model", "load_model", "write_folder", "CONFIG_NAME",
+           "WEIGHTS_NAME", "FORMAT"]
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "weights.safetensors"
@@ -100,15 +101,52 @@ def save_model(
         "metadata": metadata,
     }
     text = json.dumps(config, indent=2, allow_nan=False)  # TypeError/ValueError if not JSON
+    weights = _state_for_saving(model)
+
+    def write(tmp: Path) -> None:
+        (tmp / CONFIG_NAME).write_text(text + "\n", encoding="utf-8")
+        save_file(weights, str(tmp / WEIGHTS_NAME), metadata={"format": "pt"})
+
+    return write_folder(folder, write, overwrite=overwrite, kind="model folder")
+
+
+def write_folder(folder: str | Path, write, *, overwrite: bool = False,
+                 kind: str = "folder") -> Path:
+    """Fill a hidden staging folder with ``write(tmp)`` and rename it to ``folder``.
+
+    Readers never see a half-written folder, a failed ``write`` leaves nothing behind, and an
+    existing non-empty ``folder`` is replaced only when ``overwrite`` is True (it is kept if the
+    final rename fails).
+
+    Parameters
+    ----------
+    folder : str or Path
+        Destination.
+    write : callable
+        ``write(tmp_folder)`` writes the files.
+    overwrite : bool
+        Replace an existing non-empty folder.
+    kind : str
+        What the folder is, for error messages.
+
+    Returns
+    -------
+    folder : Path
+
+    Raises
+    ------
+    InputError
+        ``folder`` is a file, or is not empty and ``overwrite`` is False.
+    """
+    folder = Path(folder)
     if folder.exists() and not folder.is_dir():
-        raise InputError(f"model folder {folder} is a file; choose another output folder")
+        raise InputError(f"{kind} {folder} is a file; choose another output folder")
     if folder.is_dir() and any(folder.iterdir()) and not overwrite:
-        raise InputError(f"model folder {folder} is not empty; choose another folder or overwrite")
+        raise InputError(f"{kind} {folder} is not empty; choose another folder or overwrite")
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
     try:
-        (tmp / CONFIG_NAME).write_text(text + "\n", encoding="utf-8")
-        save_file(_state_for_saving(model), str(tmp / WEIGHTS_NAME), metadata={"format": "pt"})
+        write(tmp)
         _replace_folder(tmp, folder)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

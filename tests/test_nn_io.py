@@ -1,0 +1,31 @@
+"""Atomic folder writing shared by model and GAN folders."""
+
+from __future__ import annotations
+
+import pytest
+
+from nanosizer.errors import InputError
+from nanosizer.nn import write_folder
+
+
+def test_write_folder_appears_whole_or_not_at_all(tmp_path):
+    def write(tmp):
+        (tmp / "a.txt").write_text("new")
+
+    def fail(tmp):
+        (tmp / "a.txt").write_text("half")
+        raise RuntimeError("disk full")
+
+    assert write_folder(tmp_path / "out", write) == tmp_path / "out"
+    assert (tmp_path / "out" / "a.txt").read_text() == "new"
+    with pytest.raises(InputError, match="not empty"):
+        write_folder(tmp_path / "out", write)
+    with pytest.raises(RuntimeError, match="disk full"):
+        write_folder(tmp_path / "out", fail, overwrite=True)
+    assert (tmp_path / "out" / "a.txt").read_text() == "new"  # the old folder survives a failure
+    with pytest.raises(RuntimeError):
+        write_folder(tmp_path / "other", fail)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging folders left
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError, match="is a file"):
+        write_folder(tmp_path / "file", write, kind="GAN folder")
