@@ -59,15 +59,9 @@ def _feret_min(labels: np.ndarray) -> np.ndarray:
     return feret_by_label(_border_free(labels)).min
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("methods", nargs="*", default=["classical", "unet"])
-    args = parser.parse_args()
-    if not DATA.is_dir():
-        print(f"no data at {DATA}; nothing to do")
-        return
+def bam_frames() -> list:
+    """The 4 BAM SEM frames with their TSEM-derived label pairs: ``[(micrograph, pair)]``."""
     from nanosizer.adapt import find_transmission_twins, transmission_pair
-    from nanosizer.evaluate import remove_small, score_instances
     from nanosizer.io import read_micrograph
 
     sems = sorted((DATA / "sem").glob("*.tif"))
@@ -75,6 +69,19 @@ def main() -> None:
     for sem_path, tsem_path in find_transmission_twins(sems, DATA / "tsem").items():
         sem = read_micrograph(sem_path)
         frames.append((sem, transmission_pair(sem, read_micrograph(tsem_path))))
+    return frames
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("methods", nargs="*", default=["classical", "unet"])
+    args = parser.parse_args()
+    if not DATA.is_dir():
+        print(f"no data at {DATA}; nothing to do")
+        return
+    from nanosizer.evaluate import remove_small, score_instances
+
+    frames = bam_frames()
     truth_feret = np.concatenate([_feret_min(p.labels) for _, p in frames])
     print(f"{len(frames)} frames, {truth_feret.size} proxy particles off the border, "
           f"median min Feret {np.median(truth_feret):.1f} px")

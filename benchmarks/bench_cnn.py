@@ -63,12 +63,10 @@ def emps(methods: list[str], step: int) -> None:
               f"{tp / max(tp + fn, 1):.3f} | {np.mean(ious):.3f} | {t / len(names):.2f} |")
 
 
-def tio2_like(methods: list[str], n: int = 12) -> None:
-    """F1 on synthetic SEM images resembling the BAM TiO2 micrographs (a proxy with truth)."""
+def tio2_like_samples(n: int = 12) -> list:
+    """Synthetic SEM images resembling the BAM TiO2 micrographs (:class:`nanosizer.synth.Sample`)."""
     from dataclasses import replace
 
-    from nanosizer.evaluate import score_instances
-    from nanosizer.io import Micrograph
     from nanosizer.synth import OverlayConfig, generate, random_config
 
     outlines = DATA / "bam-tio2" / "example-outlines"
@@ -86,6 +84,15 @@ def tio2_like(methods: list[str], n: int = 12) -> None:
             overlay=OverlayConfig(),
         )
         samples.append(generate(cfg, rng))
+    return samples
+
+
+def tio2_like(methods: list[str], n: int = 12) -> None:
+    """F1 on synthetic SEM images resembling the BAM TiO2 micrographs (a proxy with truth)."""
+    from nanosizer.evaluate import score_instances
+    from nanosizer.io import Micrograph
+
+    samples = tio2_like_samples(n)
     print(f"\nTiO2-like synthetic SEM: {n} images 384 x 384, median min Feret 22-40 px, dense")
     print("| method | F1 (mean) | F1 (pooled) | precision | recall | median min Feret error |")
     print("|---|---|---|---|---|---|")

@@ -1,0 +1,122 @@
+"""Post-processing thresholds of a CNN model on three kinds of images with truth.
+
+    python benchmarks/sweep_thresholds.py MODEL [--emps-step 16] [--marker ...] [--smooth ...]
+        [--contact ...] [--foreground ...] [--relative-area ...]
+
+The network runs once per image (automatic zoom, as ``analyze``); every threshold combination
+then turns the cached probabilities into particles.  Scored sets: the 4 BAM TiO2 SEM frames
+against TSEM-derived masks (``bench_bam_proxy.py``), 12 TiO2-like synthetic SEM images
+(``bench_cnn.py``) and every ``--emps-step``-th EMPS image with its manual labels.  Prints, per
+combination, pooled F1 at IoU 0.5 and the signed median min Feret error on each set, the
+model's stored thresholds first; the rows are sorted by the mean F1 over the sets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+from dataclasses import replace
+
+import numpy as np
+from bench_bam_proxy import DATA as BAM, _feret_min, bam_frames
+from bench_cnn import DATA, tio2_like_samples
+
+
+def _probabilities(loaded, micrograph, thresholds):
+    from nanosizer.segment.cnn import _auto_scale, cnn_probabilities, estimate_diameter
+
+    image, mask = np.asarray(micrograph.data, np.float32), micrograph.analysis_mask
+    probs = cnn_probabilities(loaded, image, mask, tile=None, device=None, scale=1.0)
+    scale = _auto_scale(estimate_diameter(probs, thresholds, mask), loaded.metadata)
+    if scale != 1.0:
+        probs = cnn_probabilities(loaded, image, mask, tile=None, device=None, scale=scale)
+    return probs, scale
+
+
+def _sets(loaded, thresholds, emps_step: int) -> dict:
+    """name -> list of (probabilities, scale, mask, truth, crop) with crop = (r0, c0, h, w)."""
+    from skimage import io
+
+    from nanosizer.io import Micrograph, read_micrograph
+
+    sets = {"bam": [], "tio2": [], "emps": []}
+    for sem, pair in bam_frames():
+        (r0, c0), (h, w) = pair.offset, pair.labels.shape
+        sets["bam"].append((*_probabilities(loaded, sem, thresholds), sem.analysis_mask,
+                            pair.labels, (r0, c0, h, w)))
+    for sample in tio2_like_samples():
+        m = Micrograph(sample.image)
+        sets["tio2"].append((*_probabilities(loaded, m, thresholds), m.analysis_mask,
+                             sample.labels, None))
+    for path in sorted((DATA / "emps-train" / "labels").glob("*.png"))[::emps_step]:
+        m = read_micrograph(DATA / "emps-train" / "images" / path.name, infobar="none")
+        sets["emps"].append((*_probabilities(loaded, m, thresholds), m.analysis_mask,
+                             io.imread(path).astype(np.int32), None))
+    return sets
+
+
+def _score(items, thresholds) -> tuple[float, float]:
+    from nanosizer.evaluate import remove_small, score_instances
+    from nanosizer.segment.instances import probabilities_to_labels
+
+    tp = fp = fn = 0
+    true_f, pred_f = [], []
+    for probs, scale, mask, truth, crop in items:
+        t = replace(thresholds, min_area=max(1, round(thresholds.min_area / scale**2)))
+        pred = probabilities_to_labels(probs, t, mask=mask)
+        if crop is not None:
+            r0, c0, h, w = crop
+            pred = pred[r0 : r0 + h, c0 : c0 + w]
+        truth, pred = remove_small(truth, 20), remove_small(pred, 20)
+        s = score_instances(truth, pred)
+        tp, fp, fn = tp + s["tp"], fp + s["fp"], fn + s["fn"]
+        true_f.append(_feret_min(truth))
+        pred_f.append(_feret_min(pred))
+    f1 = 2 * tp / max(2 * tp + fp + fn, 1)
+    pred_all = np.concatenate(pred_f)
+    err = np.median(pred_all) / np.median(np.concatenate(true_f)) - 1 if pred_all.size else np.nan
+    return f1, float(err)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model")
+    parser.add_argument("--emps-step", type=int, default=16)
+    parser.add_argument("--foreground", type=float, nargs="+", default=[0.5])
+    parser.add_argument("--marker", type=float, nargs="+", default=[0.3, 0.4, 0.5, 0.6])
+    parser.add_argument("--contact", type=float, nargs="+", default=[0.3, 0.5])
+    parser.add_argument("--smooth", type=float, nargs="+", default=[1.5, 2.5, 3.5])
+    parser.add_argument("--relative-area", type=float, nargs="+", default=[0.2])
+    args = parser.parse_args()
+    if not (DATA.is_dir() and BAM.is_dir()):
+        print(f"no data at {DATA}; nothing to do")
+        return
+    from nanosizer.segment.cnn import _load, resolve_model
+    from nanosizer.segment.instances import InstanceThresholds
+
+    loaded = _load(str(resolve_model(args.model)), None)
+    stored = InstanceThresholds.from_dict(loaded.metadata.get("thresholds", {}))
+    sets = _sets(loaded, stored, args.emps_step)
+    print(f"{args.model}: " + ", ".join(f"{k} {len(v)} images" for k, v in sets.items()))
+    grid = [stored] + [
+        replace(stored, foreground=fg, marker=mk, contact=ct, smooth=sm, min_relative_area=ra)
+        for fg, mk, ct, sm, ra in itertools.product(args.foreground, args.marker, args.contact,
+                                                    args.smooth, args.relative_area)
+    ]
+    rows = []
+    for i, t in enumerate(grid):
+        scores = {name: _score(items, t) for name, items in sets.items()}
+        rows.append((i == 0, np.mean([f for f, _ in scores.values()]), t, scores))
+    rows.sort(key=lambda r: (not r[0], -r[1]))
+    print("| fg | marker | contact | smooth | rel. area | " +
+          " | ".join(f"{k} F1 | {k} Feret err" for k in sets) + " | mean F1 |")
+    print("|---" * (6 + 2 * len(sets)) + "|")
+    for is_stored, mean, t, scores in rows:
+        cells = " | ".join(f"{f:.3f} | {e:+.1%}" for f, e in scores.values())
+        tag = " (stored)" if is_stored else ""
+        print(f"| {t.foreground} | {t.marker}{tag} | {t.contact} | {t.smooth} | "
+              f"{t.min_relative_area} | {cells} | {mean:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
