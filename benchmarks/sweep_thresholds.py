@@ -23,14 +23,11 @@ from bench_cnn import DATA, tio2_like_samples
 
 
 def _probabilities(loaded, micrograph, thresholds):
-    from nanosizer.segment.cnn import _auto_scale, cnn_probabilities, estimate_diameter
+    from nanosizer.segment.cnn import _resize, auto_zoom
 
     image, mask = np.asarray(micrograph.data, np.float32), micrograph.analysis_mask
-    probs = cnn_probabilities(loaded, image, mask, tile=None, device=None, scale=1.0)
-    scale = _auto_scale(estimate_diameter(probs, thresholds, mask), loaded.metadata)
-    if scale != 1.0:
-        probs = cnn_probabilities(loaded, image, mask, tile=None, device=None, scale=scale)
-    return probs, scale
+    zoom, probs, _ = auto_zoom(loaded, image, mask, thresholds)
+    return (probs if zoom == 1.0 else _resize(probs, image.shape, 1)), zoom
 
 
 def _sets(loaded, thresholds, emps_step: int) -> dict:

@@ -83,18 +83,37 @@ def test_shipped_default_model_if_present():
     assert labels.shape == mg.data.shape and not labels[60:].any()
 
 
-def test_estimate_diameter_and_zoom_out_only():
-    from nanosizer.segment.instances import InstanceThresholds
+def test_choose_zoom_takes_the_largest_zoom_after_which_sizes_stop_changing():
+    # fragments at full resolution and 1/2, the same particles at 1/4 and 1/8
+    assert cnn.choose_zoom({1.0: 20, 0.5: 60, 0.25: 130, 0.125: 135}, 30) == 0.25
+    # small particles: found alike at full resolution and 1/2 (merged only further out)
+    assert cnn.choose_zoom({1.0: 30, 0.5: 33, 0.25: 45, 0.125: 80}, 30) == 1.0
+    # no two zooms agree: the one bringing the size closest to the training median
+    assert cnn.choose_zoom({1.0: 10, 0.5: 40, 0.25: 100, 0.125: 300}, 30) == 0.25
+    assert cnn.choose_zoom({1.0: 0, 0.5: 0}, 30) == 1.0  # nothing found anywhere
+    assert cnn.choose_zoom({1.0: 10, 0.5: 40}, None) == 1.0  # model without a size range
 
-    yy, xx = np.mgrid[:200, :300]
-    fg = np.zeros((200, 300))
-    fg[(yy - 100) ** 2 + (xx - 80) ** 2 <= 40**2] = 1
-    fg[(yy - 100) ** 2 + (xx - 160) ** 2 <= 40**2] = 1  # touching the first
-    fg[95:105, 75:85] = 0  # a hole in the interior is filled
-    probs = np.stack([fg, np.zeros_like(fg), np.zeros_like(fg)])
-    d = cnn.estimate_diameter(probs, InstanceThresholds())
-    assert d == pytest.approx(80, abs=3)
-    meta = {"particle_diameter_px": {"p5": 10.0, "median": 20.0, "p95": 60.0}}
-    assert cnn._auto_scale(d, meta) == pytest.approx(20 / d)
-    assert cnn._auto_scale(5.0, meta) == 1.0  # never zoom in
-    assert cnn._auto_scale(None, meta) == 1.0 and cnn._auto_scale(100.0, {}) == 1.0
+
+def test_median_diameter():
+    labels = np.zeros((50, 50), int)
+    labels[:10, :10], labels[20:24, 20:24], labels[30:50, 30:50] = 1, 2, 3
+    assert cnn.median_diameter(labels) == pytest.approx(np.sqrt(4 * 100 / np.pi))
+    assert cnn.median_diameter(np.zeros((5, 5), int)) == 0.0
+
+
+def test_auto_zoom_keeps_full_resolution_when_sizes_agree(model_dir, monkeypatch):
+    loaded = cnn._load(str(model_dir.resolve()), None)
+    bright = type(loaded)(_Bright(), loaded.arch, loaded.arch_kwargs, loaded.metadata,
+                          loaded.folder)
+    monkeypatch.setattr(cnn, "_load", lambda folder, device: bright)
+    img = np.zeros((200, 240), np.float32)
+    yy, xx = np.mgrid[:200, :240]
+    for cy, cx in ((40, 40), (40, 120), (120, 80), (150, 190)):
+        img[(yy - cy) ** 2 + (xx - cx) ** 2 <= 14**2] = 1.0
+    image = img
+    zoom, probs, labels = cnn.auto_zoom(bright, image, None, cnn.InstanceThresholds(min_area=4))
+    assert zoom == 1.0 and probs.shape == (3, 200, 240) and labels.max() == 4
+    auto = segment_cnn(Micrograph(img), model_dir)
+    np.testing.assert_array_equal(auto, segment_cnn(Micrograph(img), model_dir, scale=1.0))
+    half = segment_cnn(Micrograph(img), model_dir, scale=0.5)  # explicit zoom: same particles
+    assert half.max() == 4 and abs((half > 0).sum() / (auto > 0).sum() - 1) < 0.15

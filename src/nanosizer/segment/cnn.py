@@ -3,13 +3,15 @@
 The network predicts foreground, contact and normalised distance maps (see
 :mod:`nanosizer.train.targets`); :func:`~nanosizer.segment.instances.probabilities_to_labels`
 turns them into particles with the thresholds stored in the model.  Images are normalised exactly
-as in training (the model metadata says how).  When the particles are much smaller or larger than
-those the model was trained on, the image is rescaled so their median size matches the training
-median and segmented again.
+as in training (the model metadata says how).  The network only separates particles well near
+the sizes it was trained on, so by default the image is also segmented zoomed out (1/2, 1/4,
+1/8) and the zoom is chosen from how the particle sizes found change with it
+(:func:`choose_zoom`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from importlib import resources
 from pathlib import Path
@@ -20,7 +22,8 @@ from ..errors import InputError
 from .instances import InstanceThresholds, probabilities_to_labels
 
 __all__ = [
-    "SHIPPED_MODELS", "resolve_model", "segment_cnn", "cnn_probabilities", "estimate_diameter"
+    "SHIPPED_MODELS", "ZOOMS", "resolve_model", "segment_cnn", "cnn_probabilities",
+    "auto_zoom", "choose_zoom", "median_diameter",
 ]
 
 #: Names of the model folders shipped in ``nanosizer/models``.
@@ -28,6 +31,12 @@ SHIPPED_MODELS: tuple[str, ...] = ("unet", "multiresunet")
 #: Images with more pixels than this are predicted in tiles.
 _TILE_ABOVE_PX = 2048 * 2048
 _TILE, _OVERLAP = 512, 64
+#: Zooms tried by the automatic zoom, largest first.
+ZOOMS: tuple[float, ...] = (1.0, 0.5, 0.25, 0.125)
+#: Median diameters within this factor (log) count as the same size.
+_SAME_SIZE = 0.25
+#: Smallest image side (px) a zoomed-out image may have.
+_MIN_SIDE = 48
 
 
 def resolve_model(model: str | Path) -> Path:
@@ -58,8 +67,6 @@ def resolve_model(model: str | Path) -> Path:
 @functools.lru_cache(maxsize=4)
 def _load(folder: str, device: str | None):
     """Model of ``folder`` on ``device``, BatchNorm folded into the convolutions (cached)."""
-    import dataclasses
-
     from ..nn import fuse_batchnorm, load_model, select_device
     from ..nn.device import prepare_for_inference
 
@@ -80,72 +87,104 @@ def _resize(array: np.ndarray, shape: tuple[int, int], order: int) -> np.ndarray
     return out[..., : shape[0], : shape[1]]
 
 
-def cnn_probabilities(
-    loaded, image: np.ndarray, mask: np.ndarray | None, *, tile: int | None, device, scale: float
-) -> np.ndarray:
-    """Sigmoid outputs (3, H, W) of ``loaded`` for a raw image, predicted at ``scale``."""
+def _network_maps(loaded, image: np.ndarray, mask: np.ndarray | None, *, tile: int | None,
+                  device, scale: float) -> np.ndarray:
+    """Sigmoid outputs (3, h, w) at the network's resolution (the image zoomed by ``scale``)."""
     from ..nn import predict
     from ..train.normalize import normalize_image
 
     norm = loaded.metadata.get("normalization", {})
     x = normalize_image(image, norm.get("low", 1.0), norm.get("high", 99.8), mask=mask)
-    shape = x.shape
     if scale != 1.0:
-        x = _resize(x, (max(round(shape[0] * scale), 16), max(round(shape[1] * scale), 16)), 1)
+        x = _resize(x, _zoomed_shape(x.shape, scale), 1)
     if tile is None and x.size > _TILE_ABOVE_PX:
         tile = _TILE
     overlap = min(_OVERLAP, tile // 4) if tile else 0
-    logits = predict(loaded.net, x, tile=tile, overlap=overlap, device=device)
-    probs = _sigmoid(logits)
-    if scale != 1.0:
-        probs = _resize(probs, shape, 1)
-    return probs
+    return _sigmoid(predict(loaded.net, x, tile=tile, overlap=overlap, device=device))
 
 
-def estimate_diameter(probabilities: np.ndarray, thresholds: InstanceThresholds,
-                      mask: np.ndarray | None = None) -> float | None:
-    """Typical particle diameter (px) from the foreground map, robust to split interiors.
+def _zoomed_shape(shape: tuple[int, ...], scale: float) -> tuple[int, int]:
+    return max(round(shape[0] * scale), 16), max(round(shape[1] * scale), 16)
 
-    Holes of the foreground mask are filled, and each connected component contributes twice its
-    largest inscribed radius (the distance-transform maximum), which is about one particle
-    diameter for isolated and touching particles alike.  Returns the median over components of
-    at least ``max(min_area, 20)`` px, or None when there are none.
+
+def cnn_probabilities(
+    loaded, image: np.ndarray, mask: np.ndarray | None, *, tile: int | None, device, scale: float
+) -> np.ndarray:
+    """Sigmoid outputs (3, H, W) of ``loaded`` for a raw image, predicted at ``scale``."""
+    probs = _network_maps(loaded, image, mask, tile=tile, device=device, scale=scale)
+    return probs if scale == 1.0 else _resize(probs, image.shape, 1)
+
+
+def median_diameter(labels: np.ndarray) -> float:
+    """Median equivalent-circle diameter (px) of the labelled particles; 0 without any."""
+    areas = np.bincount(labels.ravel())[1:]
+    areas = areas[areas > 0]
+    return float(np.median(np.sqrt(4.0 * areas / np.pi))) if areas.size else 0.0
+
+
+def choose_zoom(diameters: dict[float, float], target: float | None) -> float:
+    """The zoom at which a model segments an image best, from what each zoom found.
+
+    A network trained on particles of some size fragments much larger ones (each fragment looks
+    like a particle of a familiar size), so the particle size found at full resolution cannot
+    tell small particles from fragments.  Zooming out further changes the size found until the
+    zoom is right: from then on the same particles are found.  The rule: the largest zoom
+    whose median diameter (in image px) agrees within 25 % with that of the next smaller zoom;
+    if no two agree, the zoom that brings the median diameter closest to ``target`` (network px).
+
+    Parameters
+    ----------
+    diameters : dict
+        Zoom -> median particle diameter found at that zoom, in px of the original image
+        (0 when nothing was found).
+    target : float or None
+        Typical particle diameter (px) of the model's training images.
+
+    Returns
+    -------
+    zoom : float
+        One of ``diameters``' keys (1.0 when nothing was found).
     """
-    from scipy import ndimage as ndi
-
-    fg = probabilities[0] > thresholds.foreground
-    if mask is not None:
-        fg &= mask
-    background, _ = ndi.label(~fg)  # holes = background components off the image border
-    edge = np.unique(np.concatenate([background[0], background[-1], background[:, 0],
-                                     background[:, -1]]))
-    fg |= (background > 0) & ~np.isin(background, edge)
-    components, n = ndi.label(fg)
-    if n == 0:
-        return None
-    areas = np.bincount(components.ravel())[1:]
-    # inscribed radii on a 2x subsampled mask: plenty for a size estimate, 4x cheaper
-    radius = 2.0 * ndi.distance_transform_edt(np.pad(fg[::2, ::2], 1))[1:-1, 1:-1]
-    peaks = np.zeros(n + 1)
-    np.maximum.at(peaks, components[::2, ::2].ravel(), radius.ravel())
-    peaks = peaks[1:]
-    keep = areas >= max(thresholds.min_area, 20)
-    if not keep.any():
-        return None
-    return float(2.0 * np.median(peaks[keep]))
-
-
-def _auto_scale(diameter: float | None, metadata: dict) -> float:
-    """Zoom-out bringing ``diameter`` to the training median when it exceeds the training range.
-
-    Only particles larger than the training range are rescaled: a small first-pass estimate
-    more often means noise or texture than tiny particles, and zooming in would amplify it.
-    """
-    train = metadata.get("particle_diameter_px") or {}
-    target, high = train.get("median"), train.get("p95")
-    if diameter is None or not target or not high or diameter <= high:
+    zooms = sorted(diameters, reverse=True)
+    for big, small in zip(zooms, zooms[1:]):
+        a, b = diameters[big], diameters[small]
+        if a > 0 and b > 0 and abs(np.log(a / b)) < _SAME_SIZE:
+            return big
+    found = [z for z in zooms if diameters[z] > 0]
+    if not found or not target:
         return 1.0
-    return float(max(target / diameter, 0.2))
+    return min(found, key=lambda z: abs(np.log(diameters[z] * z / target)))
+
+
+def auto_zoom(loaded, image: np.ndarray, mask: np.ndarray | None,
+              thresholds: InstanceThresholds, *, tile: int | None = None,
+              device=None) -> tuple[float, np.ndarray, np.ndarray]:
+    """Segment ``image`` at each of :data:`ZOOMS` and keep the zoom :func:`choose_zoom` picks.
+
+    Zoomed-out images keep at least 48 px a side.  Returns the zoom, the network's sigmoid maps
+    (3, h, w) and the labels (h, w) at that zoom, at the network's resolution.
+    """
+    results, diameters = {}, {}
+    for zoom in ZOOMS:
+        shape = _zoomed_shape(image.shape, zoom)
+        if zoom != 1.0 and min(shape) < _MIN_SIDE:
+            break
+        probs = _network_maps(loaded, image, mask, tile=tile, device=device, scale=zoom)
+        small_mask = mask
+        if zoom != 1.0 and mask is not None:
+            small_mask = _resize(mask.astype(np.uint8), shape, 0) > 0
+        labels = probabilities_to_labels(probs, thresholds, mask=small_mask)
+        results[zoom], diameters[zoom] = (probs, labels), median_diameter(labels) / zoom
+    target = (loaded.metadata.get("particle_diameter_px") or {}).get("median")
+    zoom = choose_zoom(diameters, target)
+    return (zoom, *results[zoom])
+
+
+def _scaled_min_area(thresholds: InstanceThresholds, scale: float) -> InstanceThresholds:
+    """``min_area`` is in network pixels; maps brought back to full resolution need it / scale^2."""
+    if scale == 1.0:
+        return thresholds
+    return dataclasses.replace(thresholds, min_area=max(1, round(thresholds.min_area / scale**2)))
 
 
 def segment_cnn(
@@ -171,10 +210,9 @@ def segment_cnn(
     device : str, optional
         'cpu' or 'cuda'; None uses CUDA when available.
     scale : float, optional
-        Zoom applied before the network; None chooses it automatically: 1, unless the typical
-        particle diameter of a first pass (:func:`estimate_diameter`) is above the 95th
-        percentile of the training particles; then the image is zoomed out (down to 0.2x) to
-        bring it to the training median.
+        Zoom applied before the network; None chooses it automatically: the image is segmented
+        at each of :data:`ZOOMS` (zoomed-out images at least 48 px a side) and
+        :func:`choose_zoom` picks one from the median particle diameters found.
     thresholds : InstanceThresholds, optional
         Post-processing thresholds; None uses those stored with the model.
 
@@ -190,13 +228,11 @@ def segment_cnn(
         thresholds = InstanceThresholds.from_dict(loaded.metadata.get("thresholds", {}))
     image = np.asarray(micrograph.data, dtype=np.float32)
     mask = micrograph.analysis_mask
-    probs = cnn_probabilities(loaded, image, mask, tile=tile, device=device, scale=scale or 1.0)
-    if scale is None:
-        scale = _auto_scale(estimate_diameter(probs, thresholds, mask), loaded.metadata)
-        if scale != 1.0:
-            probs = cnn_probabilities(loaded, image, mask, tile=tile, device=device, scale=scale)
-    if scale != 1.0:  # min_area is in network pixels; the maps are back at full resolution
-        thresholds = InstanceThresholds(
-            **{**thresholds.to_dict(), "min_area": max(1, round(thresholds.min_area / scale**2))}
-        )
-    return probabilities_to_labels(probs, thresholds, mask=mask)
+    if scale is not None:
+        probs = cnn_probabilities(loaded, image, mask, tile=tile, device=device, scale=scale)
+        return probabilities_to_labels(probs, _scaled_min_area(thresholds, scale), mask=mask)
+    zoom, probs, labels = auto_zoom(loaded, image, mask, thresholds, tile=tile, device=device)
+    if zoom == 1.0:
+        return labels
+    probs = _resize(probs, image.shape, 1)
+    return probabilities_to_labels(probs, _scaled_min_area(thresholds, zoom), mask=mask)
