@@ -26,7 +26,7 @@ def _probabilities(loaded, micrograph, thresholds):
     from nanosizer.segment.cnn import _resize, auto_zoom
 
     image, mask = np.asarray(micrograph.data, np.float32), micrograph.analysis_mask
-    zoom, probs, _ = auto_zoom(loaded, image, mask, thresholds)
+    zoom, probs = auto_zoom(loaded, image, mask, thresholds)
     return (probs if zoom == 1.0 else _resize(probs, image.shape, 1)), zoom
 
 

@@ -164,3 +164,31 @@ def test_out_may_be_an_existing_empty_folder_or_a_link(disc_image, tmp_path):
     empty.mkdir()
     analyze([disc_image], empty, CLASSICAL)
     assert (empty / "summary.csv").is_file()
+
+
+def test_files_written_in_the_background_for_every_image_and_errors_surface(
+    disc_image, tmp_path, monkeypatch
+):
+    import shutil
+
+    from nanosizer.pipeline import outputs
+
+    second = tmp_path / "discs2.tif"
+    shutil.copy(disc_image, second)
+    out = tmp_path / "res"
+    analyze([disc_image, second], out, CLASSICAL)  # serial run: files written by a thread
+    assert sorted(p.name for p in (out / "labels").iterdir()) == ["discs.tif", "discs2.tif"]
+    assert sorted(p.name for p in (out / "overlays").iterdir()) == ["discs.png", "discs2.png"]
+
+    real = outputs.write_image_outputs
+
+    def fail_on_second(root, micrograph, *args, **kwargs):
+        if micrograph.name == "discs2":
+            raise OSError("disk full")
+        return real(root, micrograph, *args, **kwargs)
+
+    monkeypatch.setattr(outputs, "write_image_outputs", fail_on_second)
+    with pytest.raises(OSError, match="disk full"):
+        analyze([disc_image, second], tmp_path / "res2", CLASSICAL)
+    assert not (tmp_path / "res2").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["discs.tif", "discs2.tif", "res"]

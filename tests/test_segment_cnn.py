@@ -101,6 +101,13 @@ def test_median_diameter():
     assert cnn.median_diameter(np.zeros((5, 5), int)) == 0.0
 
 
+def test_zoom_thresholds_come_from_the_model_when_stored():
+    final = cnn.InstanceThresholds(smooth=4.5)
+    assert cnn.zoom_thresholds({}, final) is final
+    stored = {"foreground": 0.6, "marker": 0.4, "contact": 0.3, "min_area": 12, "smooth": 1.5}
+    assert cnn.zoom_thresholds({"zoom_thresholds": stored}, final).smooth == 1.5
+
+
 def test_auto_zoom_keeps_full_resolution_when_sizes_agree(model_dir, monkeypatch):
     loaded = cnn._load(str(model_dir.resolve()), None)
     bright = type(loaded)(_Bright(), loaded.arch, loaded.arch_kwargs, loaded.metadata,
@@ -111,8 +118,8 @@ def test_auto_zoom_keeps_full_resolution_when_sizes_agree(model_dir, monkeypatch
     for cy, cx in ((40, 40), (40, 120), (120, 80), (150, 190)):
         img[(yy - cy) ** 2 + (xx - cx) ** 2 <= 14**2] = 1.0
     image = img
-    zoom, probs, labels = cnn.auto_zoom(bright, image, None, cnn.InstanceThresholds(min_area=4))
-    assert zoom == 1.0 and probs.shape == (3, 200, 240) and labels.max() == 4
+    zoom, probs = cnn.auto_zoom(bright, image, None, cnn.InstanceThresholds(min_area=4))
+    assert zoom == 1.0 and probs.shape == (3, 200, 240)
     auto = segment_cnn(Micrograph(img), model_dir)
     np.testing.assert_array_equal(auto, segment_cnn(Micrograph(img), model_dir, scale=1.0))
     half = segment_cnn(Micrograph(img), model_dir, scale=0.5)  # explicit zoom: same particles

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -108,18 +110,28 @@ class _Job:
     staging: Path | None
 
 
-def _run_job(job: _Job) -> tuple[ImageRecord, pd.DataFrame]:
-    """Per-image work of :func:`analyze` (module level, so worker processes can run it)."""
+def _run_job(job: _Job, writer_pool=None) -> tuple[ImageRecord, pd.DataFrame, Any]:
+    """Per-image work of :func:`analyze` (module level, so worker processes can run it).
+
+    With ``writer_pool`` (a thread pool, serial runs only) the image's label and overlay files
+    are written in the background while the next image is analysed; the returned future (else
+    None) must be waited for.
+    """
     from .outputs import write_image_outputs
 
     mg, labels, table = analyze_image(job.path, job.config)
+    pending = None
     if job.staging is not None:
-        write_image_outputs(job.staging, mg, labels, table, overlays=job.config.overlays)
+        args = (job.staging, mg, labels, table)
+        if writer_pool is None:
+            write_image_outputs(*args, overlays=job.config.overlays)
+        else:
+            pending = writer_pool.submit(write_image_outputs, *args, overlays=job.config.overlays)
     record = ImageRecord(
         mg.name, str(job.path), mg.shape, mg.pixel_size.to_dict(), mg.infobar_top,
         int(table.shape[0]), dict(mg.metadata),
     )
-    return record, table
+    return record, table, pending
 
 
 def _check_unique_stems(paths: Sequence[Path]) -> None:
@@ -189,6 +201,8 @@ def analyze(
         When a path is missing or unreadable, the results folder is occupied, or calibrated
         and uncalibrated images are mixed.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     from ..io import expand_paths
     from .outputs import ResultWriter
     from .parallel import map_images
@@ -202,17 +216,26 @@ def analyze(
     writer = ResultWriter(out, overwrite=overwrite, config=config) if out is not None else None
     jobs = [_Job(path, config, writer.root if writer is not None else None) for path in files]
     tables, records = [], []
+    serial = workers <= 1 and scheduler is None and writer is not None
+    pool = ThreadPoolExecutor(max_workers=1) if serial else None
     try:
-        results = map_images(_run_job, jobs, workers=workers, scheduler=scheduler)
+        func = functools.partial(_run_job, writer_pool=pool) if serial else _run_job
+        results = map_images(func, jobs, workers=workers, scheduler=scheduler)
         if progress:
             from tqdm.auto import tqdm
 
             results = tqdm(results, total=len(jobs), desc="analyze", unit="image")
-        for record, table in results:
+        pending = None
+        for record, table, written in results:
+            if pending is not None:
+                pending.result()  # at most one image's files in flight; raises its error
+            pending = written
             tables.append(table)
             records.append(record)
             if on_image is not None:
                 on_image(record.name, record.n_particles)
+        if pending is not None:
+            pending.result()
         unit = _common_unit(records)
         particles = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
         summary = summarize(particles, records, config, unit)
@@ -220,7 +243,12 @@ def analyze(
         if writer is not None:
             result.out = writer.finish(result)
     except BaseException:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
         if writer is not None:
             writer.abort()
         raise
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
     return result
