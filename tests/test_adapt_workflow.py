@@ -181,3 +181,16 @@ def test_like_synth_follows_each_images_style():
         image, labels = synth(index)
         inside, outside = image[labels > 0].mean(), image[labels == 0].mean()
         assert (inside > outside) == (index % 2 == 1)
+
+
+def test_adapted_models_keep_the_initial_models_zoom_thresholds(tmp_path):
+    from nanosizer.adapt.workflow import _zoom_thresholds_of
+    from nanosizer.nn import create_model, save_model
+
+    assert _zoom_thresholds_of(None) == {}
+    stored = {"foreground": 0.6, "marker": 0.4, "contact": 0.3, "min_area": 12, "smooth": 1.5}
+    save_model(tmp_path / "m", create_model("unet", depth=2, base_channels=4),
+               {"zoom_thresholds": stored})
+    assert _zoom_thresholds_of(str(tmp_path / "m")) == {"zoom_thresholds": stored}
+    save_model(tmp_path / "plain", create_model("unet", depth=2, base_channels=4), {})
+    assert _zoom_thresholds_of(str(tmp_path / "plain")) == {}

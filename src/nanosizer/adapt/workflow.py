@@ -320,6 +320,17 @@ def _eval_config(config: AdaptConfig):
     return FinetuneConfig(tile=config.tile, seed=config.seed, device=config.device)
 
 
+def _zoom_thresholds_of(init_model: str | None) -> dict:
+    """``{"zoom_thresholds": ...}`` of the initial model when it stores them (else empty)."""
+    if init_model is None:
+        return {}
+    from ..nn import load_model
+    from ..segment.cnn import resolve_model
+
+    stored = load_model(resolve_model(init_model), device="cpu").metadata.get("zoom_thresholds")
+    return {"zoom_thresholds": stored} if stored else {}
+
+
 def _snapshot(net) -> dict:
     return {k: v.detach().clone() for k, v in net.state_dict().items()}
 
@@ -435,7 +446,8 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
         kept = _keep_better(net, initial, val, ft, report)
         metadata = {"trained_on": "adapt" if kept == "adapted" else "adapt-kept-initial",
                     "init_model": source, "training_command": command,
-                    "adapt_config": asdict(config), "training_minutes": round(clock.elapsed(), 2)}
+                    "adapt_config": asdict(config), "training_minutes": round(clock.elapsed(), 2),
+                    **_zoom_thresholds_of(config.init_model)}
         report["val_scores"] = tune_and_save(out_dir, net, val, metadata, ft,
                                              size_labels=[lab for _, lab in train])
         report["minutes"] = round(clock.elapsed(), 2)

@@ -183,8 +183,7 @@ def auto_zoom(loaded, image: np.ndarray, mask: np.ndarray | None,
 
     The image is normalised once and zoomed out by linear interpolation, as with an explicit
     zoom (2 x 2 block means scored lower on EMPS: pooled F1 0.636 vs 0.695); zoomed-out images
-    keep at least 48 px a side.  Particles are found
-    with :func:`zoom_thresholds`.
+    keep at least 48 px a side.  Particles are found with :func:`zoom_thresholds`.
 
     Returns
     -------
