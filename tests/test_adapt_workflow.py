@@ -194,3 +194,25 @@ def test_adapted_models_keep_the_initial_models_zoom_thresholds(tmp_path):
     assert _zoom_thresholds_of(str(tmp_path / "m")) == {"zoom_thresholds": stored}
     save_model(tmp_path / "plain", create_model("unet", depth=2, base_channels=4), {})
     assert _zoom_thresholds_of(str(tmp_path / "plain")) == {}
+
+
+def test_adapted_network_that_loses_the_confident_particles_is_not_kept(tmp_path):
+    import torch
+
+    from nanosizer.adapt.workflow import _keep_anchors, _snapshot
+    from nanosizer.io import Micrograph
+
+    pairs = _val_pairs()
+    micrographs = [Micrograph(image) for image, _ in pairs]
+    anchors = [labels for _, labels in pairs]  # "confident particles" of the initial model
+    net, _ = initial_network(None, "unet", device="cpu")
+    initial = _snapshot(net)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.mul_(0.0)  # adapting destroyed the network: it finds nothing
+    report = {"kept": "adapted"}
+    kept = _keep_anchors(net, initial, micrographs, anchors, pairs, FinetuneConfig(device="cpu"),
+                         tmp_path, report)
+    assert kept == "initial" == report["kept"] and report["anchor_recall"] == 0.0
+    assert report["anchor_particles"] == sum(int(a.max()) for a in anchors) > 0
+    assert all(torch.equal(net.state_dict()[k], v) for k, v in initial.items())

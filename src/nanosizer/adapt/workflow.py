@@ -29,7 +29,8 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["AdaptConfig", "BUDGET_SHARES", "adapt", "simulated_domain"]
+__all__ = ["AdaptConfig", "BUDGET_SHARES", "MIN_ANCHOR_RECALL", "adapt", "anchor_particles",
+           "anchor_recall", "simulated_domain"]
 
 log = logging.getLogger("nanosizer.adapt")
 
@@ -38,6 +39,11 @@ BUDGET_SHARES = {
     "real": {"wgan": 0.06, "cyclegan": 0.0, "finetune": 0.55, "selftrain": 0.2},
     "unlabelled": {"wgan": 0.06, "cyclegan": 0.25, "finetune": 0.35, "selftrain": 0.15},
 }
+
+
+#: Share of the initial model's confident particles on the user's images that the adapted model
+#: must still find (IoU >= 0.5); below it the initial network is kept.
+MIN_ANCHOR_RECALL = 0.8
 
 
 @dataclass(frozen=True)
@@ -331,6 +337,43 @@ def _zoom_thresholds_of(init_model: str | None) -> dict:
     return {"zoom_thresholds": stored} if stored else {}
 
 
+def anchor_particles(model, micrographs) -> list[np.ndarray]:
+    """The particles ``model`` segments confidently in each micrograph (as ``analyze`` would).
+
+    Confident: mean foreground probability >= 0.85, mean contact probability < 0.5, not on
+    the border (:func:`nanosizer.adapt.pseudo.confident_labels`).  They are the initial model's
+    most reliable particles; an adapted model that loses many of them has got worse on the
+    user's images, whatever its score on synthetic validation data.
+    """
+    from ..segment.cnn import _load, _resize, _scaled_min_area, auto_zoom, resolve_model
+    from ..segment.instances import InstanceThresholds
+    from .pseudo import confident_labels
+
+    loaded = _load(str(resolve_model(model)), None)
+    thresholds = InstanceThresholds.from_dict(loaded.metadata.get("thresholds", {}))
+    anchors = []
+    for m in micrographs:
+        image = np.asarray(m.data, np.float32)
+        zoom, probs = auto_zoom(loaded, image, m.analysis_mask, thresholds)
+        if zoom != 1.0:
+            probs = _resize(probs, image.shape, 1)
+        t = _scaled_min_area(thresholds, zoom)
+        anchors.append(confident_labels(probs, t, mask=m.analysis_mask)[1])
+    return anchors
+
+
+def anchor_recall(model, micrographs, anchors) -> float:
+    """Pooled share of the ``anchors`` particles that ``model`` finds (IoU >= 0.5); nan if none."""
+    from ..evaluate import score_instances
+    from ..segment.cnn import segment_cnn
+
+    found = total = 0
+    for m, anchor in zip(micrographs, anchors):
+        s = score_instances(anchor, segment_cnn(m, model))
+        found, total = found + s["tp"], total + s["n_true"]
+    return found / total if total else float("nan")
+
+
 def _snapshot(net) -> dict:
     return {k: v.detach().clone() for k, v in net.state_dict().items()}
 
@@ -350,6 +393,28 @@ def _keep_better(net, initial: dict | None, val, ft, report: dict) -> str:
         log.warning("the adapted network scores validation F1 %.3f < %.3f of the initial one: "
                     "keeping the initial network (with thresholds tuned on these images)",
                     adapted_f1, report["initial_val_f1"])
+        net.load_state_dict(initial)
+        report["kept"] = "initial"
+    return report["kept"]
+
+
+def _keep_anchors(net, initial, micrographs, anchors, val, ft, work: Path, report: dict) -> str:
+    """Put the initial weights back when the adapted network loses the initial confident particles.
+
+    The adapted network is written to a scratch model folder (thresholds tuned on ``val``) and
+    run on the user's images like ``analyze``; see :data:`MIN_ANCHOR_RECALL`.
+    """
+    from .finetune import tune_and_save
+
+    candidate = work / "candidate"
+    tune_and_save(candidate, net, val, {}, ft, overwrite=True)
+    recall = anchor_recall(candidate, micrographs, anchors)
+    report["anchor_particles"] = int(sum(int(a.max()) for a in anchors))
+    report["anchor_recall"] = round(recall, 4)
+    if recall < MIN_ANCHOR_RECALL:
+        log.warning("the adapted network finds only %.0f %% of the %d particles the initial one "
+                    "segments confidently in these images: keeping the initial network",
+                    100 * recall, report["anchor_particles"])
         net.load_state_dict(initial)
         report["kept"] = "initial"
     return report["kept"]
@@ -426,6 +491,7 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
             val = [synth(20_000 + i) for i in range(8)]
         net, source = initial_network(config.init_model, config.arch, config.device)
         initial = _snapshot(net) if config.init_model is not None else None
+        anchors = anchor_particles(config.init_model, micrographs) if initial is not None else []
         if initial is not None:
             f1 = _tuned_thresholds(net, val, _eval_config(config))[1]
             report["initial_val_f1"] = round(f1, 4)
@@ -444,6 +510,8 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
             report["selftrain"] = finetune(net, train + pseudo, ft2, synth)
             log.info("self-training: %s", report["selftrain"])
         kept = _keep_better(net, initial, val, ft, report)
+        if kept == "adapted" and anchors:
+            kept = _keep_anchors(net, initial, micrographs, anchors, val, ft, work, report)
         metadata = {"trained_on": "adapt" if kept == "adapted" else "adapt-kept-initial",
                     "init_model": source, "training_command": command,
                     "adapt_config": asdict(config), "training_minutes": round(clock.elapsed(), 2),
