@@ -216,3 +216,17 @@ def test_adapted_network_that_loses_the_confident_particles_is_not_kept(tmp_path
     assert kept == "initial" == report["kept"] and report["anchor_recall"] == 0.0
     assert report["anchor_particles"] == sum(int(a.max()) for a in anchors) > 0
     assert all(torch.equal(net.state_dict()[k], v) for k, v in initial.items())
+
+
+def test_kept_initial_model_is_written_with_its_own_metadata(tmp_path):
+    from nanosizer.adapt.workflow import _save_initial
+    from nanosizer.nn import create_model, load_model, save_model
+
+    net = create_model("unet", depth=2, base_channels=4)
+    meta = {"thresholds": {"smooth": 4.5}, "trained_on": "synthetic"}
+    save_model(tmp_path / "init", net, meta)
+    _save_initial(tmp_path / "out", net, str(tmp_path / "init"), {"training_minutes": 1.0})
+    back = load_model(tmp_path / "out").metadata
+    assert back["thresholds"] == meta["thresholds"] and "zoom" not in back
+    assert back["trained_on"] == "synthetic, kept by adapt"
+    assert back["adapt"] == {"training_minutes": 1.0}

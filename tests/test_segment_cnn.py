@@ -124,3 +124,12 @@ def test_auto_zoom_keeps_full_resolution_when_sizes_agree(model_dir, monkeypatch
     np.testing.assert_array_equal(auto, segment_cnn(Micrograph(img), model_dir, scale=1.0))
     half = segment_cnn(Micrograph(img), model_dir, scale=0.5)  # explicit zoom: same particles
     assert half.max() == 4 and abs((half > 0).sum() / (auto > 0).sum() - 1) < 0.15
+
+
+def test_a_model_with_a_fixed_zoom_uses_it(tmp_path):
+    torch.manual_seed(0)
+    net = create_model("unet", depth=2, base_channels=4)
+    fixed = save_model(tmp_path / "fixed", net, {**META, "zoom": 0.5})
+    plain = save_model(tmp_path / "plain", net, META)
+    mg = _micrograph()
+    np.testing.assert_array_equal(segment_cnn(mg, fixed), segment_cnn(mg, plain, scale=0.5))

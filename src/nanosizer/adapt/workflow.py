@@ -374,6 +374,17 @@ def anchor_recall(model, micrographs, anchors) -> float:
     return found / total if total else float("nan")
 
 
+def _save_initial(out_dir: Path, net, init_model: str, about: dict) -> None:
+    """Write ``net`` (holding the initial weights) with the initial model's own metadata."""
+    from ..nn import load_model, save_model
+    from ..segment.cnn import resolve_model
+
+    metadata = dict(load_model(resolve_model(init_model), device="cpu").metadata)
+    metadata.update(trained_on=f"{metadata.get('trained_on', 'unknown')}, kept by adapt",
+                    adapt=about)
+    save_model(out_dir, net, metadata)
+
+
 def _snapshot(net) -> dict:
     return {k: v.detach().clone() for k, v in net.state_dict().items()}
 
@@ -407,7 +418,7 @@ def _keep_anchors(net, initial, micrographs, anchors, val, ft, work: Path, repor
     from .finetune import tune_and_save
 
     candidate = work / "candidate"
-    tune_and_save(candidate, net, val, {}, ft, overwrite=True)
+    tune_and_save(candidate, net, val, {"zoom": 1.0}, ft, overwrite=True)
     recall = anchor_recall(candidate, micrographs, anchors)
     report["anchor_particles"] = int(sum(int(a.max()) for a in anchors))
     report["anchor_recall"] = round(recall, 4)
@@ -491,7 +502,10 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
             val = [synth(20_000 + i) for i in range(8)]
         net, source = initial_network(config.init_model, config.arch, config.device)
         initial = _snapshot(net) if config.init_model is not None else None
-        anchors = anchor_particles(config.init_model, micrographs) if initial is not None else []
+        # without real labels nothing but the initial model's confident particles can show
+        # that the user's images got worse (validation data are then rendered or synthetic)
+        anchors = (anchor_particles(config.init_model, micrographs)
+                   if initial is not None and not real else [])
         if initial is not None:
             f1 = _tuned_thresholds(net, val, _eval_config(config))[1]
             report["initial_val_f1"] = round(f1, 4)
@@ -512,12 +526,16 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
         kept = _keep_better(net, initial, val, ft, report)
         if kept == "adapted" and anchors:
             kept = _keep_anchors(net, initial, micrographs, anchors, val, ft, work, report)
-        metadata = {"trained_on": "adapt" if kept == "adapted" else "adapt-kept-initial",
-                    "init_model": source, "training_command": command,
-                    "adapt_config": asdict(config), "training_minutes": round(clock.elapsed(), 2),
-                    **_zoom_thresholds_of(config.init_model)}
-        report["val_scores"] = tune_and_save(out_dir, net, val, metadata, ft,
-                                             size_labels=[lab for _, lab in train])
+        about = {"init_model": source, "training_command": command,
+                 "adapt_config": asdict(config), "training_minutes": round(clock.elapsed(), 2)}
+        if kept == "initial":  # the initial model unchanged (thresholds, automatic zoom)
+            _save_initial(out_dir, net, config.init_model, about)
+            report["val_scores"] = {"kept": "initial"}
+        else:  # fitted to these images at their scale: no automatic zoom
+            metadata = {"trained_on": "adapt", **about, "zoom": 1.0,
+                        **_zoom_thresholds_of(config.init_model)}
+            report["val_scores"] = tune_and_save(out_dir, net, val, metadata, ft,
+                                                 size_labels=[lab for _, lab in train])
         report["minutes"] = round(clock.elapsed(), 2)
         _finish(out_dir, work, report)
     return report

@@ -241,9 +241,10 @@ def segment_cnn(
     device : str, optional
         'cpu' or 'cuda'; None uses CUDA when available.
     scale : float, optional
-        Zoom applied before the network; None chooses it automatically: the image is segmented
-        at each of :data:`ZOOMS` (zoomed-out images at least 48 px a side) and
-        :func:`choose_zoom` picks one from the median particle diameters found.
+        Zoom applied before the network; None uses the model's fixed ``zoom`` when its metadata
+        has one (models adapted to the user's images: 1), else chooses it automatically: the
+        image is segmented at each of :data:`ZOOMS` (zoomed-out images at least 48 px a side)
+        and :func:`choose_zoom` picks one from the median particle diameters found.
     thresholds : InstanceThresholds, optional
         Post-processing thresholds; None uses those stored with the model.
 
@@ -259,6 +260,8 @@ def segment_cnn(
         thresholds = InstanceThresholds.from_dict(loaded.metadata.get("thresholds", {}))
     image = np.asarray(micrograph.data, dtype=np.float32)
     mask = micrograph.analysis_mask
+    if scale is None:
+        scale = loaded.metadata.get("zoom")
     if scale is not None:
         probs = cnn_probabilities(loaded, image, mask, tile=tile, device=device, scale=scale)
         return probabilities_to_labels(probs, _scaled_min_area(thresholds, scale), mask=mask)
