@@ -22,16 +22,16 @@ from bench_bam_proxy import DATA as BAM, _feret_min, bam_frames
 from bench_cnn import DATA, tio2_like_samples
 
 
-def _probabilities(loaded, micrograph, thresholds):
-    from nanosizer.segment.cnn import _resize, auto_zoom
+def _probabilities(model, micrograph, thresholds):
+    """Full-resolution maps as ``analyze`` predicts them, and ``min_area`` for their zoom."""
+    from nanosizer.segment.cnn import segmentation_maps
 
-    image, mask = np.asarray(micrograph.data, np.float32), micrograph.analysis_mask
-    zoom, probs = auto_zoom(loaded, image, mask, thresholds)
-    return (probs if zoom == 1.0 else _resize(probs, image.shape, 1)), zoom
+    probs, scaled = segmentation_maps(micrograph, model, thresholds=thresholds)
+    return probs, scaled.min_area
 
 
-def _sets(loaded, thresholds, emps_step: int) -> dict:
-    """name -> list of (probabilities, scale, mask, truth, crop) with crop = (r0, c0, h, w)."""
+def _sets(model, thresholds, emps_step: int) -> dict:
+    """name -> list of (probabilities, min_area, mask, truth, crop) with crop = (r0, c0, h, w)."""
     from skimage import io
 
     from nanosizer.io import Micrograph, read_micrograph
@@ -39,15 +39,15 @@ def _sets(loaded, thresholds, emps_step: int) -> dict:
     sets = {"bam": [], "tio2": [], "emps": []}
     for sem, pair in bam_frames():
         (r0, c0), (h, w) = pair.offset, pair.labels.shape
-        sets["bam"].append((*_probabilities(loaded, sem, thresholds), sem.analysis_mask,
+        sets["bam"].append((*_probabilities(model, sem, thresholds), sem.analysis_mask,
                             pair.labels, (r0, c0, h, w)))
     for sample in tio2_like_samples():
         m = Micrograph(sample.image)
-        sets["tio2"].append((*_probabilities(loaded, m, thresholds), m.analysis_mask,
+        sets["tio2"].append((*_probabilities(model, m, thresholds), m.analysis_mask,
                              sample.labels, None))
     for path in sorted((DATA / "emps-train" / "labels").glob("*.png"))[::emps_step]:
         m = read_micrograph(DATA / "emps-train" / "images" / path.name, infobar="none")
-        sets["emps"].append((*_probabilities(loaded, m, thresholds), m.analysis_mask,
+        sets["emps"].append((*_probabilities(model, m, thresholds), m.analysis_mask,
                              io.imread(path).astype(np.int32), None))
     return sets
 
@@ -58,8 +58,8 @@ def _score(items, thresholds) -> tuple[float, float]:
 
     tp = fp = fn = 0
     true_f, pred_f = [], []
-    for probs, scale, mask, truth, crop in items:
-        t = replace(thresholds, min_area=max(1, round(thresholds.min_area / scale**2)))
+    for probs, min_area, mask, truth, crop in items:
+        t = replace(thresholds, min_area=min_area)
         pred = probabilities_to_labels(probs, t, mask=mask)
         if crop is not None:
             r0, c0, h, w = crop
@@ -88,12 +88,13 @@ def main() -> None:
     if not (DATA.is_dir() and BAM.is_dir()):
         print(f"no data at {DATA}; nothing to do")
         return
-    from nanosizer.segment.cnn import _load, resolve_model
+    from nanosizer.nn import load_model
+    from nanosizer.segment.cnn import resolve_model
     from nanosizer.segment.instances import InstanceThresholds
 
-    loaded = _load(str(resolve_model(args.model)), None)
+    loaded = load_model(resolve_model(args.model), device="cpu")
     stored = InstanceThresholds.from_dict(loaded.metadata.get("thresholds", {}))
-    sets = _sets(loaded, stored, args.emps_step)
+    sets = _sets(args.model, stored, args.emps_step)
     print(f"{args.model}: " + ", ".join(f"{k} {len(v)} images" for k, v in sets.items()))
     grid = [stored] + [
         replace(stored, foreground=fg, marker=mk, contact=ct, smooth=sm, min_relative_area=ra)

@@ -345,20 +345,13 @@ def anchor_particles(model, micrographs) -> list[np.ndarray]:
     most reliable particles; an adapted model that loses many of them has got worse on the
     user's images, whatever its score on synthetic validation data.
     """
-    from ..segment.cnn import _load, _resize, _scaled_min_area, auto_zoom, resolve_model
-    from ..segment.instances import InstanceThresholds
+    from ..segment.cnn import segmentation_maps
     from .pseudo import confident_labels
 
-    loaded = _load(str(resolve_model(model)), None)
-    thresholds = InstanceThresholds.from_dict(loaded.metadata.get("thresholds", {}))
     anchors = []
     for m in micrographs:
-        image = np.asarray(m.data, np.float32)
-        zoom, probs = auto_zoom(loaded, image, m.analysis_mask, thresholds)
-        if zoom != 1.0:
-            probs = _resize(probs, image.shape, 1)
-        t = _scaled_min_area(thresholds, zoom)
-        anchors.append(confident_labels(probs, t, mask=m.analysis_mask)[1])
+        probs, thresholds = segmentation_maps(m, model)
+        anchors.append(confident_labels(probs, thresholds, mask=m.analysis_mask)[1])
     return anchors
 
 

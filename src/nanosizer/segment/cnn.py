@@ -23,7 +23,7 @@ from .instances import InstanceThresholds, probabilities_to_labels
 
 __all__ = [
     "SHIPPED_MODELS", "ZOOMS", "resolve_model", "segment_cnn", "cnn_probabilities",
-    "auto_zoom", "choose_zoom", "median_diameter", "zoom_thresholds",
+    "auto_zoom", "choose_zoom", "median_diameter", "segmentation_maps", "zoom_thresholds",
 ]
 
 #: Names of the model folders shipped in ``nanosizer/models``.
@@ -254,8 +254,33 @@ def segment_cnn(
         Same shape as ``micrograph.data``; 0 = background and everywhere outside
         ``micrograph.analysis_mask``.
     """
-    folder = resolve_model(model)
-    loaded = _load(str(folder), device)
+    probs, thresholds = segmentation_maps(micrograph, model, tile=tile, device=device,
+                                          scale=scale, thresholds=thresholds)
+    return probabilities_to_labels(probs, thresholds, mask=micrograph.analysis_mask)
+
+
+def segmentation_maps(
+    micrograph,
+    model: str | Path = "unet",
+    *,
+    tile: int | None = None,
+    device: str | None = None,
+    scale: float | None = None,
+    thresholds: InstanceThresholds | None = None,
+) -> tuple[np.ndarray, InstanceThresholds]:
+    """The network's maps that :func:`segment_cnn` turns into particles, and the thresholds.
+
+    Same parameters as :func:`segment_cnn`.
+
+    Returns
+    -------
+    probabilities : (3, H, W) ndarray of float32
+        Foreground, contact and distance maps at the micrograph's resolution (predicted at the
+        chosen zoom).
+    thresholds : InstanceThresholds
+        The thresholds to apply to them (``min_area`` rescaled for the zoom).
+    """
+    loaded = _load(str(resolve_model(model)), device)
     if thresholds is None:
         thresholds = InstanceThresholds.from_dict(loaded.metadata.get("thresholds", {}))
     image = np.asarray(micrograph.data, dtype=np.float32)
@@ -264,8 +289,8 @@ def segment_cnn(
         scale = loaded.metadata.get("zoom")
     if scale is not None:
         probs = cnn_probabilities(loaded, image, mask, tile=tile, device=device, scale=scale)
-        return probabilities_to_labels(probs, _scaled_min_area(thresholds, scale), mask=mask)
+        return probs, _scaled_min_area(thresholds, scale)
     zoom, probs = auto_zoom(loaded, image, mask, thresholds, tile=tile, device=device)
     if zoom != 1.0:
         probs = _resize(probs, image.shape, 1)
-    return probabilities_to_labels(probs, _scaled_min_area(thresholds, zoom), mask=mask)
+    return probs, _scaled_min_area(thresholds, zoom)
