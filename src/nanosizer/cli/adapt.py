@@ -87,6 +87,10 @@ def run(args: argparse.Namespace) -> int:
     command = "nanosizer " + " ".join(shlex.quote(a) for a in argv)
     report = adapt(paths, args.out, config, command=command)
     scores = report.get("val_scores", {})
-    print(f"adapted model written to {args.out} in {report['minutes']:.1f} min "
-          f"(validation F1 {scores.get('f1', float('nan')):.3f} on {scores.get('n_images', 0)} images)")
+    if report.get("kept") == "initial":
+        print(f"adapting did not help (see {args.out}/adapt/report.json): the initial model was "
+              f"written to {args.out} unchanged, in {report['minutes']:.1f} min")
+    else:
+        print(f"adapted model written to {args.out} in {report['minutes']:.1f} min (validation "
+              f"F1 {scores.get('f1', float('nan')):.3f} on {scores.get('n_images', 0)} images)")
     return 0
