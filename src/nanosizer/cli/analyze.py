@@ -40,7 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--zoom", type=float, metavar="FACTOR",
                         help="CNN methods: rescale the image before the network, e.g. 0.25 when "
                              "particles are ~4x larger than the model's training sizes "
-                             "(~10-60 px); default: automatic")
+                             "(default UNet: ~15-120 px); default: automatic (the zoom among "
+                             "1, 1/2, 1/4, 1/8 after which particle sizes stop changing)")
     parser.add_argument("--excel", action="store_true", help="also write results.xlsx")
     parser.add_argument("--no-overlays", action="store_true", help="skip overlays/<stem>.png")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap intervals")

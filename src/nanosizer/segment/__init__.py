@@ -46,8 +46,8 @@ def segment(
         ``classical``); None uses the defaults.
     zoom : float, optional
         CNN methods: scale applied to the image before the network (e.g. 0.25 for particles
-        of ~100 px when the model was trained on ~25 px); None chooses it automatically from a
-        first pass.  Ignored by ``classical``.
+        of ~150 px when the model was trained on ~40 px); None chooses it automatically
+        (:func:`nanosizer.segment.cnn.choose_zoom`).  Ignored by ``classical``.
 
     Returns
     -------
