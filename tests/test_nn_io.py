@@ -29,3 +29,13 @@ def test_write_folder_appears_whole_or_not_at_all(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(InputError, match="is a file"):
         write_folder(tmp_path / "file", write, kind="GAN folder")
+
+
+def test_load_metadata_reads_the_config_only(tmp_path):
+    from nanosizer.nn import create_model, load_metadata, save_model
+
+    folder = save_model(tmp_path / "m", create_model("unet", depth=2, base_channels=4), {"a": 1})
+    (folder / "weights.safetensors").unlink()  # not needed for the metadata
+    assert load_metadata(folder) == {"a": 1}
+    with pytest.raises(InputError, match="config.json"):
+        load_metadata(tmp_path / "none")

@@ -330,10 +330,10 @@ def _zoom_thresholds_of(init_model: str | None) -> dict:
     """``{"zoom_thresholds": ...}`` of the initial model when it stores them (else empty)."""
     if init_model is None:
         return {}
-    from ..nn import load_model
+    from ..nn import load_metadata
     from ..segment.cnn import resolve_model
 
-    stored = load_model(resolve_model(init_model), device="cpu").metadata.get("zoom_thresholds")
+    stored = load_metadata(resolve_model(init_model)).get("zoom_thresholds")
     return {"zoom_thresholds": stored} if stored else {}
 
 
@@ -369,10 +369,10 @@ def anchor_recall(model, micrographs, anchors) -> float:
 
 def _save_initial(out_dir: Path, net, init_model: str, about: dict) -> None:
     """Write ``net`` (holding the initial weights) with the initial model's own metadata."""
-    from ..nn import load_model, save_model
+    from ..nn import load_metadata, save_model
     from ..segment.cnn import resolve_model
 
-    metadata = dict(load_model(resolve_model(init_model), device="cpu").metadata)
+    metadata = dict(load_metadata(resolve_model(init_model)))
     metadata.update(trained_on=f"{metadata.get('trained_on', 'unknown')}, kept by adapt",
                     adapt=about)
     save_model(out_dir, net, metadata)

@@ -18,7 +18,7 @@ from ._base import SegmentationNet
 from ._fuse import fuse_batchnorm
 from ._registry import ARCHITECTURES, available_architectures, create_model
 from .device import autocast, configure_threads, select_device
-from .model_io import LoadedModel, load_model, save_model, write_folder
+from .model_io import LoadedModel, load_metadata, load_model, save_model, write_folder
 from .multiresunet import MultiResUNet
 from .predict import predict
 from .unet import UNet
@@ -32,6 +32,7 @@ __all__ = [
     "MultiResUNet",
     "save_model",
     "load_model",
+    "load_metadata",
     "LoadedModel",
     "write_folder",
     "select_device",

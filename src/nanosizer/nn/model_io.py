@@ -22,7 +22,7 @@ from ._base import SegmentationNet
 from ._registry import arch_class
 from .device import select_device
 
-__all__ = ["LoadedModel", "save_model", "load_model", "write_folder", "CONFIG_NAME",
+__all__ = ["LoadedModel", "save_model", "load_model", "load_metadata", "write_folder", "CONFIG_NAME",
            "WEIGHTS_NAME", "FORMAT"]
 
 CONFIG_NAME = "config.json"
@@ -167,6 +167,20 @@ def _replace_folder(new: Path, folder: Path) -> None:
         old.rename(folder)
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def load_metadata(folder: str | Path) -> dict[str, Any]:
+    """The metadata of a model folder, validated like :func:`load_model`, without the weights.
+
+    Raises
+    ------
+    InputError
+        Missing folder or ``config.json``, or a config :func:`load_model` would refuse.
+    """
+    path = Path(folder) / CONFIG_NAME
+    if not path.is_file():
+        raise InputError(f"model folder {folder} has no {CONFIG_NAME}; it is not a nanosizer model")
+    return _read_config(path)["metadata"]
 
 
 def _read_config(path: Path) -> dict[str, Any]:
