@@ -11,7 +11,7 @@ from scipy import ndimage as ndi
 
 from nanosizer.adapt.finetune import FinetuneConfig, PairCrops, initial_network
 from nanosizer.adapt.pseudo import confident_labels
-from nanosizer.adapt.workflow import AdaptConfig, _Clock, _erase, _split_val, adapt
+from nanosizer.adapt.workflow import AdaptConfig, _Clock, _split_val, adapt
 from nanosizer.adapt.transmission import TrainingPair
 from nanosizer.cli.main import main
 from nanosizer.errors import InputError
@@ -60,10 +60,25 @@ def test_pair_crops_mix_real_and_synthetic():
 
     ds = PairCrops(real, FinetuneConfig(steps=4, batch_size=2, tile=64, synthetic_fraction=0.5), synth)
     items = [ds[i] for i in range(len(ds))]
-    assert len(items) == 8 and items[0][0].shape == (1, 64, 64) and items[0][1].shape == (3, 64, 64)
+    assert len(items) == 8 and items[0][0].shape == (1, 64, 64) and items[0][1].shape == (4, 64, 64)
+    assert np.all(items[0][1][3].numpy() == 1)  # no IGNORE: every pixel counts
     assert 0 < len(calls) < 8
     x0, _ = ds[0]
     assert np.array_equal(x0.numpy(), items[0][0].numpy())  # deterministic
+
+
+def test_pair_crops_weight_is_zero_where_labels_are_ignored():
+    from nanosizer.adapt.pseudo import IGNORE
+
+    labels = np.zeros((64, 64), np.int32)
+    labels[10:30, 10:30], labels[40:60, 40:60] = 1, IGNORE
+    ds = PairCrops([(np.zeros((64, 64), np.float32), labels)],
+                   FinetuneConfig(steps=1, batch_size=1, tile=64, synthetic_fraction=0.0,
+                                  scale_range=(1.0, 1.0)))
+    _, targets = ds[0]
+    weight, foreground = targets[3].numpy(), targets[0].numpy()
+    assert weight.sum() == 64 * 64 - 400 and foreground.sum() == 400  # IGNORE is not a particle
+    assert np.all(weight[foreground > 0] == 1)
 
 
 def test_confident_labels_and_erase():
@@ -75,10 +90,15 @@ def test_confident_labels_and_erase():
 
     labels, confident = confident_labels(probs, InstanceThresholds(min_area=1))
     assert labels.max() == 3 and confident.max() == 1 and confident[10, 10] == 1
+    from nanosizer.adapt.copypaste import erase_ignored
+    from nanosizer.adapt.pseudo import IGNORE
+
     image = np.zeros((40, 40), np.float32)
     image[20:30, 20:30] = 5.0
-    erased = _erase(image, (labels > 0) & (confident == 0), np.random.default_rng(0))
+    pseudo = np.where((labels > 0) & (confident == 0), IGNORE, confident)
+    erased, erased_labels = erase_ignored(image, pseudo, np.random.default_rng(0))
     assert erased[25, 25] == 0 and erased[10, 10] == 0
+    assert erased_labels.min() == 0 and np.array_equal(erased_labels > 0, confident > 0)
 
 
 def test_initial_network_random_and_bad_arch(tmp_path):
@@ -127,7 +147,7 @@ def test_adapt_unlabelled_route_with_cyclegan_and_selftraining(tmp_path):
     _write_twins(tmp_path)
     config = AdaptConfig(init_model=None, budget_minutes=2.0, tile=64, device="cpu")
     report = adapt(sorted((tmp_path / "sem").glob("*.tif")), tmp_path / "model", config)
-    assert report["cyclegan"]["steps"] >= 1 and "selftrain" in report
+    assert report["cyclegan"]["steps"] >= 1 and "selftrain_pseudo" not in report  # no teacher
     assert report["minutes"] < 2.2
 
 
@@ -230,3 +250,16 @@ def test_kept_initial_model_is_written_with_its_own_metadata(tmp_path):
     assert back["thresholds"] == meta["thresholds"] and "zoom" not in back
     assert back["trained_on"] == "synthetic, kept by adapt"
     assert back["adapt"] == {"training_minutes": 1.0}
+
+
+def test_adapt_unlabelled_route_pastes_the_initial_models_particles(tmp_path):
+    from nanosizer.nn import load_metadata
+
+    _write_twins(tmp_path)
+    config = AdaptConfig(init_model="unet", budget_minutes=0.1, tile=64, device="cpu")
+    report = adapt(sorted((tmp_path / "sem").glob("*.tif")), tmp_path / "model", config)
+    pseudo = report["selftrain_pseudo"]
+    assert pseudo["isolated_particles"] >= 5 and pseudo["confident_particles"] >= 10
+    assert "cyclegan" not in report and report["finetune"]["steps"] >= 1
+    assert report["kept"] in ("adapted", "initial") and 0 <= report["initial_val_f1"] <= 1
+    assert load_metadata(tmp_path / "model")["thresholds"]

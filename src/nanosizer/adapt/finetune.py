@@ -15,7 +15,10 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-__all__ = ["FinetuneConfig", "PairCrops", "finetune", "tune_and_save", "initial_network"]
+from .pseudo import IGNORE
+
+__all__ = ["FinetuneConfig", "MixedSource", "PairCrops", "finetune", "tune_and_save",
+           "initial_network"]
 
 Pair = tuple[np.ndarray, np.ndarray]
 
@@ -81,14 +84,16 @@ class FinetuneConfig:
 
 
 class PairCrops(Dataset):
-    """Augmented crops ``(x (1, T, T), targets (3, T, T))`` from pairs and a synthetic source.
+    """Augmented crops ``(x (1, T, T), targets (4, T, T))`` from pairs and a synthetic source.
 
-    Item ``i`` is deterministic in ``(config.seed, i)``.
+    Item ``i`` is deterministic in ``(config.seed, i)``.  The targets are those of
+    :func:`~nanosizer.train.targets.make_targets` plus a pixel weight: 0 where the labels are
+    :data:`~nanosizer.adapt.pseudo.IGNORE`, else 1.
 
     Parameters
     ----------
     pairs : sequence of (image, labels)
-        Raw images (any grey scale) and instance labels.
+        Raw images (any grey scale) and instance labels (may hold IGNORE).
     config : FinetuneConfig
     synthetic : callable, optional
         ``synthetic(index) -> (image, labels)``, e.g. a :class:`nanosizer.synth.SyntheticDataset`
@@ -121,7 +126,33 @@ class PairCrops(Dataset):
                                     c.scale_range)
         image, labels = augment_geometry(image, labels, rng)
         image = normalize_image(augment_intensity(image, rng, 0.0))
-        return torch.from_numpy(image)[None], torch.from_numpy(make_targets(labels, c.contact_width))
+        weight = (labels != IGNORE).astype(np.float32)
+        targets = make_targets(np.maximum(labels, 0), c.contact_width)
+        return torch.from_numpy(image)[None], torch.from_numpy(np.concatenate([targets, weight[None]]))
+
+
+class MixedSource:
+    """Picklable ``index -> (image, labels)`` drawing from several sources with given shares.
+
+    Parameters
+    ----------
+    sources : sequence of callable
+        ``source(index) -> (image, labels)``.
+    shares : sequence of float
+        Relative frequency of each source.
+    seed : int
+    """
+
+    def __init__(self, sources: Sequence[Callable[[int], Pair]], shares: Sequence[float],
+                 seed: int = 0) -> None:
+        p = np.asarray(shares, float)
+        if len(sources) != p.size or not len(sources) or np.any(p < 0) or p.sum() <= 0:
+            raise ValueError("need one non-negative share per source, not all zero")
+        self.sources, self.p, self.seed = list(sources), p / p.sum(), seed
+
+    def __call__(self, index: int) -> Pair:
+        k = int(np.random.default_rng([self.seed, index, 13]).choice(len(self.sources), p=self.p))
+        return self.sources[k](index)
 
 
 def initial_network(init_model: str | Path | None, arch: str, device=None):

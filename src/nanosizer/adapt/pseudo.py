@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-__all__ = ["probabilities", "confident_labels"]
+__all__ = ["IGNORE", "probabilities", "confident_labels", "teacher_labels"]
 
 
 def probabilities(net, image: np.ndarray, mask: np.ndarray | None = None, device=None,
@@ -61,3 +61,43 @@ def confident_labels(probs: np.ndarray, thresholds, mask: np.ndarray | None = No
     keep[touching] = False
     keep[0] = False
     return labels, relabel_min_area(np.where(keep[labels], labels, 0), 1)
+
+
+#: Label value of pixels that self-training ignores (unconfident particles and their rims).
+IGNORE = -1
+
+
+def teacher_labels(micrograph, model, *, device=None, ignore_margin: int = 2) -> tuple:
+    """Pseudo-labels of a micrograph by ``model`` run as ``analyze`` runs it.
+
+    Confident particles (:func:`confident_labels`) become labels; the other particles, grown by
+    ``ignore_margin`` px, become :data:`IGNORE`, so that training neither teaches them as
+    particles nor as background.  Only the analysed rows (no info bar) are returned.
+
+    Parameters
+    ----------
+    micrograph : Micrograph
+    model : str or Path
+        Shipped model name or model folder.
+    device : str, optional
+    ignore_margin : int
+
+    Returns
+    -------
+    labels : (H, W) ndarray of int32
+        Confident particles 1..K, background 0, :data:`IGNORE` elsewhere; the shape of
+        ``micrograph.analysis_data``.
+    zoom : float
+        The zoom at which the model saw the image.
+    """
+    from ..segment.cnn import segmentation_maps
+
+    probs, thresholds, zoom = segmentation_maps(micrograph, model, device=device, return_zoom=True)
+    rows = micrograph.analysis_data.shape[0]
+    mask = micrograph.analysis_mask[:rows]
+    labels, confident = confident_labels(probs[:, :rows], thresholds, mask=mask)
+    unsure = (labels > 0) & (confident == 0)
+    if ignore_margin > 0 and unsure.any():
+        unsure = ndi.binary_dilation(unsure, iterations=ignore_margin)
+    out = np.where(unsure & (confident == 0), IGNORE, confident).astype(np.int32)
+    return out, float(zoom)

@@ -29,16 +29,17 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["AdaptConfig", "BUDGET_SHARES", "MIN_ANCHOR_RECALL", "adapt", "anchor_particles",
+__all__ = ["AdaptConfig", "BUDGET_SHARES", "MIN_ANCHOR_RECALL", "MIN_CUTOUTS", "adapt", "anchor_particles",
            "anchor_recall", "simulated_domain"]
 
 log = logging.getLogger("nanosizer.adapt")
 
-#: Shares of the budget per step, with and without real pairs (the rest is overhead).
-BUDGET_SHARES = {
-    "real": {"wgan": 0.06, "cyclegan": 0.0, "finetune": 0.55, "selftrain": 0.2},
-    "unlabelled": {"wgan": 0.06, "cyclegan": 0.25, "finetune": 0.35, "selftrain": 0.15},
-}
+#: Shares of the budget of the steps before fine-tuning, which takes the rest.
+BUDGET_SHARES = {"wgan": 0.06, "cyclegan": 0.25}
+
+#: Fewest isolated particles in the user's images for copy-paste composites; with fewer, the
+#: CycleGAN renders training images instead (``--cyclegan auto``).
+MIN_CUTOUTS = 5
 
 
 #: Share of the initial model's confident particles on the user's images that the adapted model
@@ -276,34 +277,55 @@ def _cyclegan_step(config, minutes, synth, micrographs, work, report) -> list:
     return pairs
 
 
-def _erase(image: np.ndarray, region: np.ndarray, rng) -> np.ndarray:
-    """Replace ``region`` by background-like noise (for particles left out of pseudo-labels)."""
+def _teacher_canvases(config: AdaptConfig, micrographs, report: dict):
+    """Pseudo-labels of the images by the initial model, their isolated particles, the zoom.
+
+    Returns ``(canvases, cutouts, zoom)``: per image ``(image, labels)`` with IGNORE where the
+    initial model is unsure, per image its :func:`~.copypaste.isolated_cutouts`, and the median
+    zoom at which the initial model saw the images (the adapted model keeps it).
+    """
+    from .copypaste import isolated_cutouts
+    from .pseudo import IGNORE, teacher_labels
+
+    canvases, cutouts, zooms = [], [], []
+    for m in micrographs:
+        labels, zoom = teacher_labels(m, config.init_model, device=config.device)
+        image = np.asarray(m.analysis_data, np.float32)
+        canvases.append((image, labels))
+        cutouts.append(isolated_cutouts(image, labels, min_area=max(12, round(30 * zoom**2))))
+        zooms.append(zoom)
+    zoom = float(np.exp(np.median(np.log(zooms)))) if zooms else 1.0
+    from ..segment.cnn import ZOOMS
+
+    zoom = min(ZOOMS, key=lambda z: abs(np.log(z / zoom)))
+    report["selftrain_pseudo"] = {
+        "confident_particles": int(sum(max(int(lab.max()), 0) for _, lab in canvases)),
+        "ignored_share": round(float(np.mean([np.mean(lab == IGNORE) for _, lab in canvases])), 4),
+        "isolated_particles": int(sum(len(c) for c in cutouts)), "zoom": zoom}
+    log.info("pseudo-labels of the initial model: %s", report["selftrain_pseudo"])
+    return canvases, cutouts, zoom
+
+
+def _full_frame(labels, micrographs) -> list[np.ndarray]:
+    """Pseudo-labels of the analysed rows as particle labels of the whole frames (IGNORE -> 0)."""
+    frames = []
+    for lab, m in zip(labels, micrographs):
+        full = np.zeros(m.shape, np.int32)
+        full[: lab.shape[0]] = np.maximum(lab, 0)
+        frames.append(full)
+    return frames
+
+
+def _zoomed(pair, zoom: float):
+    """An (image, labels) pair resampled by ``zoom`` (linear / nearest), as the network sees it."""
+    if zoom == 1.0:
+        return pair
     from scipy import ndimage as ndi
 
-    out = image.copy()
-    region = ndi.binary_dilation(region, iterations=2)
-    if not region.any():
-        return out
-    outside = image[~region]
-    mid = float(np.median(outside)) if outside.size else float(np.median(image))
-    spread = float(1.4826 * np.median(np.abs(outside - mid))) if outside.size else 0.0
-    out[region] = mid + spread * rng.standard_normal(int(region.sum()))
-    return out
-
-
-def _pseudo_pairs(net, micrographs, thresholds, config, report) -> list:
-    from .pseudo import confident_labels, probabilities
-
-    rng = np.random.default_rng(config.seed)
-    pairs, n_all, n_conf = [], 0, 0
-    for m in micrographs:
-        image = np.asarray(m.analysis_data, np.float32)
-        probs = probabilities(net, image, device=config.device)
-        labels, confident = confident_labels(probs, thresholds)
-        n_all, n_conf = n_all + int(labels.max()), n_conf + int(confident.max())
-        pairs.append((_erase(image, (labels > 0) & (confident == 0), rng), confident))
-    report["selftrain_pseudo"] = {"particles": n_all, "confident": n_conf}
-    return pairs
+    image, labels = pair
+    kw = {"mode": "nearest", "grid_mode": True}
+    return (ndi.zoom(np.asarray(image, np.float32), zoom, order=1, **kw),
+            ndi.zoom(np.asarray(labels, np.int32), zoom, order=0, **kw))
 
 
 def _tuned_thresholds(net, val, ft):
@@ -459,11 +481,10 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
     report : dict
         What each step did, its time, and the validation scores.
     """
-    import dataclasses
-
     from ..nn import configure_threads
     from ..synth import estimate_style
-    from .finetune import FinetuneConfig, finetune, initial_network, tune_and_save
+    from .copypaste import CopyPasteSource, erase_ignored
+    from .finetune import FinetuneConfig, MixedSource, finetune, initial_network, tune_and_save
 
     threads = configure_threads(config.threads if config.threads else _default_threads())
     clock, out_dir, paths = _Clock(config.budget_minutes), Path(out_dir), [Path(p) for p in paths]
@@ -477,58 +498,64 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
         real = _real_pairs(config, paths, micrographs)
         paired = {p.name for p in real}
         unpaired = [m for m in micrographs if m.name not in paired]
-        shares = dict(BUDGET_SHARES["real" if real else "unlabelled"])
-        if not unpaired or not config.self_training:
-            shares["finetune"] += shares.pop("selftrain")
         report["real_pairs"] = {p.name: {"shift": p.shift, "particles": int(p.labels.max())}
                                 for p in real}
-        outlines = _outline_step(config, clock.minutes(shares["wgan"]), work, report)
+        outlines = _outline_step(config, clock.minutes(BUDGET_SHARES["wgan"]), work, report)
         styles = [estimate_style([str(p)]) for p in paths]
         report["styles"] = {p.name: asdict(s) for p, s in zip(paths, styles)}
         synth = _LikeSynth(styles, max(config.tile, 256), config.seed, outlines)
         train, val = _split_val(real)
-        if config.cyclegan == "on" or (config.cyclegan == "auto" and not real):
-            share = shares["cyclegan"] or BUDGET_SHARES["unlabelled"]["cyclegan"]
-            rendered = _cyclegan_step(config, clock.minutes(share), synth, micrographs, work, report)
+        canvases, cutouts, zoom = [], [], 1.0
+        if unpaired and config.self_training and config.init_model is not None:
+            canvases, cutouts, zoom = _teacher_canvases(config, unpaired, report)
+        paste = None
+        if sum(len(c) for c in cutouts) >= MIN_CUTOUTS:
+            window = 16 * int(np.ceil(config.tile / (0.8 * zoom) / 16)) + 64
+            paste = CopyPasteSource(canvases, cutouts, window, config.seed)
+        else:  # too few isolated particles to paste: the pseudo-labelled images alone
+            train += canvases
+        if config.cyclegan == "on" or (config.cyclegan == "auto" and not real and paste is None):
+            rendered = _cyclegan_step(config, clock.minutes(BUDGET_SHARES["cyclegan"]), synth,
+                                      micrographs, work, report)
             train, val = train + rendered[:-4], val + (rendered[-4:] if not real else [])
+        if not val and paste is not None:
+            rng = np.random.default_rng(config.seed)
+            val = [erase_ignored(*paste(50_000 + i), rng) for i in range(8)]
         if not val:
             val = [synth(20_000 + i) for i in range(8)]
-        net, source = initial_network(config.init_model, config.arch, config.device)
+        val = [_zoomed(pair, zoom) for pair in val]  # as the network sees them
+        source = MixedSource([paste, synth], [0.7, 0.3], config.seed) if paste else synth
+        net, init_source = initial_network(config.init_model, config.arch, config.device)
         initial = _snapshot(net) if config.init_model is not None else None
         # without real labels nothing but the initial model's confident particles can show
-        # that the user's images got worse (validation data are then rendered or synthetic)
-        anchors = (anchor_particles(config.init_model, micrographs)
-                   if initial is not None and not real else [])
+        # that the user's images got worse (validation data are then rendered or pasted)
+        anchors = []
+        if initial is not None and not real:
+            anchors = (_full_frame([lab for _, lab in canvases], micrographs) if canvases
+                       else anchor_particles(config.init_model, micrographs))
         if initial is not None:
             f1 = _tuned_thresholds(net, val, _eval_config(config))[1]
             report["initial_val_f1"] = round(f1, 4)
-        last = "selftrain" not in shares  # the last training step takes all that is left
-        ft_minutes = clock.minutes(1.0 if last else shares["finetune"])
-        ft = FinetuneConfig(steps=1_000_000, minutes=max(ft_minutes, 0.05),
+        ft = FinetuneConfig(steps=1_000_000, minutes=max(clock.minutes(1.0), 0.05),
                             tile=config.tile, seed=config.seed, device=config.device,
-                            synthetic_fraction=0.3 if train else 1.0)
-        report["finetune"] = finetune(net, train, ft, synth)
+                            synthetic_fraction=0.3 if train else 1.0,
+                            scale_range=(0.8 * zoom, 1.25 * zoom))
+        report["finetune"] = finetune(net, train, ft, source)
         log.info("fine-tuning: %s", report["finetune"])
-        if not last and clock.minutes(1.0) > 0.1:
-            pseudo = _pseudo_pairs(net, unpaired, _tuned_thresholds(net, val, ft)[0], config,
-                                    report)
-            ft2 = dataclasses.replace(ft, minutes=clock.minutes(1.0), lr=ft.lr / 2,
-                                      seed=config.seed + 1, warmup_steps=5)
-            report["selftrain"] = finetune(net, train + pseudo, ft2, synth)
-            log.info("self-training: %s", report["selftrain"])
         kept = _keep_better(net, initial, val, ft, report)
         if kept == "adapted" and anchors:
             kept = _keep_anchors(net, initial, micrographs, anchors, val, ft, work, report)
-        about = {"init_model": source, "training_command": command,
+        about = {"init_model": init_source, "training_command": command,
                  "adapt_config": asdict(config), "training_minutes": round(clock.elapsed(), 2)}
         if kept == "initial":  # the initial model unchanged (thresholds, automatic zoom)
             _save_initial(out_dir, net, config.init_model, about)
             report["val_scores"] = {"kept": "initial"}
         else:  # fitted to these images at their scale: no automatic zoom
-            metadata = {"trained_on": "adapt", **about, "zoom": 1.0,
+            metadata = {"trained_on": "adapt", **about, "zoom": zoom,
                         **_zoom_thresholds_of(config.init_model)}
+            sizes = [np.maximum(lab, 0) for _, lab in train] if zoom == 1.0 else []
             report["val_scores"] = tune_and_save(out_dir, net, val, metadata, ft,
-                                                 size_labels=[lab for _, lab in train])
+                                                 size_labels=sizes)
         report["minutes"] = round(clock.elapsed(), 2)
         _finish(out_dir, work, report)
     return report

@@ -37,9 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "correction (then rerun with --pairs DIR)")
     parser.add_argument("--cyclegan", choices=("auto", "on", "off"), default="auto",
                         help="render training images with a CycleGAN (auto: only without real "
-                             "pairs)")
+                             "pairs and with too few isolated particles to copy-paste)")
     parser.add_argument("--no-self-training", action="store_true",
-                        help="skip self-training on confident pseudo-labels")
+                        help="skip self-training on the initial model's confident pseudo-labels "
+                             "and the copy-paste composites made from them")
     parser.add_argument("--tile", type=int, default=256, help="training crop side (default: 256)")
     parser.add_argument("--device", choices=("cpu", "cuda"), help="default: CUDA when available")
     parser.add_argument("--threads", type=int,

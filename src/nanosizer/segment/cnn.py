@@ -267,10 +267,12 @@ def segmentation_maps(
     device: str | None = None,
     scale: float | None = None,
     thresholds: InstanceThresholds | None = None,
-) -> tuple[np.ndarray, InstanceThresholds]:
+    return_zoom: bool = False,
+) -> tuple:
     """The network's maps that :func:`segment_cnn` turns into particles, and the thresholds.
 
-    Same parameters as :func:`segment_cnn`.
+    Same parameters as :func:`segment_cnn`, and ``return_zoom``: also return the zoom the
+    network saw the image at (fixed, or chosen by the automatic zoom).
 
     Returns
     -------
@@ -279,6 +281,8 @@ def segmentation_maps(
         chosen zoom).
     thresholds : InstanceThresholds
         The thresholds to apply to them (``min_area`` rescaled for the zoom).
+    zoom : float
+        Only with ``return_zoom``.
     """
     loaded = _load(str(resolve_model(model)), device)
     if thresholds is None:
@@ -288,9 +292,11 @@ def segmentation_maps(
     if scale is None:
         scale = loaded.metadata.get("zoom")
     if scale is not None:
-        probs = cnn_probabilities(loaded, image, mask, tile=tile, device=device, scale=scale)
-        return probs, _scaled_min_area(thresholds, scale)
-    zoom, probs = auto_zoom(loaded, image, mask, thresholds, tile=tile, device=device)
-    if zoom != 1.0:
-        probs = _resize(probs, image.shape, 1)
-    return probs, _scaled_min_area(thresholds, zoom)
+        zoom = float(scale)
+        probs = cnn_probabilities(loaded, image, mask, tile=tile, device=device, scale=zoom)
+    else:
+        zoom, probs = auto_zoom(loaded, image, mask, thresholds, tile=tile, device=device)
+        if zoom != 1.0:
+            probs = _resize(probs, image.shape, 1)
+    out = (probs, _scaled_min_area(thresholds, zoom))
+    return (*out, zoom) if return_zoom else out

@@ -8,8 +8,11 @@ import torch.nn.functional as F
 __all__ = ["segmentation_loss"]
 
 
-def _soft_dice(logits: torch.Tensor, target: torch.Tensor, eps: float = 1.0) -> torch.Tensor:
+def _soft_dice(logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None,
+               eps: float = 1.0) -> torch.Tensor:
     prob = torch.sigmoid(logits)
+    if weight is not None:
+        prob, target = prob * weight, target * weight
     inter = (prob * target).sum(dim=(-2, -1))
     total = prob.sum(dim=(-2, -1)) + target.sum(dim=(-2, -1))
     return (1.0 - (2.0 * inter + eps) / (total + eps)).mean()
@@ -24,8 +27,9 @@ def segmentation_loss(
     ----------
     logits : (N, 3, H, W) tensor
         Network outputs (before the sigmoid): foreground, contact, distance.
-    targets : (N, 3, H, W) tensor
-        Targets from :func:`nanosizer.train.targets.make_targets`.
+    targets : (N, 3, H, W) or (N, 4, H, W) tensor
+        Targets from :func:`nanosizer.train.targets.make_targets`; an optional fourth channel
+        weights each pixel (0 = ignored, e.g. where pseudo-labels are unsure).
     contact_pos_weight : float
         Weight of positive contact pixels in the BCE (contacts are rare).
 
@@ -40,11 +44,21 @@ def segmentation_loss(
     logits = logits.float()
     fg_l, ct_l, ds_l = logits[:, 0], logits[:, 1], logits[:, 2]
     fg_t, ct_t, ds_t = targets[:, 0], targets[:, 1], targets[:, 2]
-    fg = F.binary_cross_entropy_with_logits(fg_l, fg_t) + _soft_dice(fg_l, fg_t)
+    pixel = targets[:, 3].float() if targets.shape[1] > 3 else None
+    norm = pixel.sum().clamp_min(1.0) if pixel is not None else None
+
+    def bce(lg: torch.Tensor, t: torch.Tensor, **kw) -> torch.Tensor:
+        if pixel is None:
+            return F.binary_cross_entropy_with_logits(lg, t, **kw)
+        return (F.binary_cross_entropy_with_logits(lg, t, reduction="none", **kw) * pixel).sum() / norm
+
+    fg = bce(fg_l, fg_t) + _soft_dice(fg_l, fg_t, pixel)
     pos_weight = torch.tensor(contact_pos_weight, device=logits.device)
-    ct = F.binary_cross_entropy_with_logits(ct_l, ct_t, pos_weight=pos_weight) + _soft_dice(ct_l, ct_t)
+    ct = bce(ct_l, ct_t, pos_weight=pos_weight) + _soft_dice(ct_l, ct_t, pixel)
     weight = 1.0 + 2.0 * fg_t
-    ds = ((torch.sigmoid(ds_l) - ds_t).abs() * weight).sum() / weight.sum()
+    if pixel is not None:
+        weight = weight * pixel
+    ds = ((torch.sigmoid(ds_l) - ds_t).abs() * weight).sum() / weight.sum().clamp_min(1e-6)
     loss = fg + ct + 2.0 * ds
     parts = {"fg": float(fg.detach()), "contact": float(ct.detach()), "distance": float(ds.detach())}
     return loss, parts
