@@ -207,11 +207,13 @@ def finetune(net: torch.nn.Module, pairs: Sequence[Pair], config: FinetuneConfig
 
 def tune_and_save(folder: str | Path, net, val_pairs: Sequence[Pair], metadata: dict,
                   config: FinetuneConfig, size_labels: Sequence[np.ndarray] = (),
-                  overwrite: bool = False) -> dict:
+                  overwrite: bool = False, thresholds=None) -> dict:
     """Tune the post-processing thresholds on ``val_pairs`` and write a model folder.
 
     The metadata follows :func:`nanosizer.train.export.export_model` (normalisation, thresholds,
     particle diameters of ``size_labels`` and the validation labels) plus ``metadata``.
+    ``thresholds`` (an :class:`~nanosizer.segment.instances.InstanceThresholds`) are stored
+    instead of tuned ones when given; the validation scores are then reported for both.
     Returns the validation scores.
     """
     from ..nn import save_model, select_device
@@ -226,11 +228,16 @@ def tune_and_save(folder: str | Path, net, val_pairs: Sequence[Pair], metadata: 
     if val:
         metrics, probs = evaluate(net, val, device=device, amp=config.amp,
                                   thresholds=InstanceThresholds(), contact_width=config.contact_width)
-        thresholds, f1 = tune_thresholds(probs, truths)
+        tuned, f1 = tune_thresholds(probs, truths)
         scores = {"f1": round(f1, 4), "f1_default_thresholds": round(metrics["val_f1"], 4),
                   "n_images": len(val)}
+        if thresholds is not None:
+            fixed = evaluate(net, val, device=device, amp=config.amp, thresholds=thresholds,
+                             contact_width=config.contact_width)[0]["val_f1"]
+            scores.update(f1=round(fixed, 4), f1_tuned_thresholds=round(f1, 4))
+        thresholds = tuned if thresholds is None else thresholds
     else:
-        thresholds, scores = InstanceThresholds(), {"n_images": 0}
+        thresholds, scores = thresholds or InstanceThresholds(), {"n_images": 0}
     full = {
         "task": "instance-segmentation", "outputs": list(TARGET_CHANNELS),
         "output_activation": "sigmoid", "normalization": dict(NORMALIZATION),
