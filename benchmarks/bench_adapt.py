@@ -3,11 +3,14 @@
 Run:
   python benchmarks/bench_adapt.py bam  --default DIR --adapted DIR [--overlays DIR]
   python benchmarks/bench_adapt.py emps --default DIR --adapted DIR IMAGE...
+  python benchmarks/bench_adapt.py make-synth FOLDER
+  python benchmarks/bench_adapt.py synth --default DIR --adapted DIR FOLDER
 
 ``bam``: the 4 BAM TiO2 SEM images, scored against labels made from their registered TSEM twins
 (:func:`nanosizer.adapt.transmission_pair`) on the held-out right quarter of each image (adapt
 validates there and never trains on it).  ``emps``: the given EMPS images (the ones adapted to),
-scored against their manual labels.  Scores: pooled instance F1 at IoU 0.5 (particles < 20 px
+scored against their manual labels.  ``synth``: TiO2-like synthetic images written by
+``make-synth`` (adapt to them as if unlabelled), scored against their exact labels.  Scores: pooled instance F1 at IoU 0.5 (particles < 20 px
 ignored on both sides), and the relative error of the median min Feret of matched-or-not
 particles (border particles excluded).  Exits quietly when the data are absent.
 """
@@ -18,37 +21,17 @@ import argparse
 from pathlib import Path
 
 import numpy as np
+from _scoring import pooled_scores
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
-def _border_free(labels: np.ndarray) -> np.ndarray:
-    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    return np.where(np.isin(labels, edge[edge > 0]), 0, labels)
-
-
-def _median_feret(labels: np.ndarray) -> float:
-    from nanosizer.measure import feret_by_label
-
-    table = feret_by_label(_border_free(labels))
-    return float(np.median(table.min)) if table.min.size else float("nan")
-
-
 def _scores(truths, preds) -> dict:
-    from nanosizer.evaluate import remove_small, score_instances
-
-    tp = fp = fn = 0
-    t_feret, p_feret = [], []
-    for truth, pred in zip(truths, preds):
-        truth, pred = remove_small(truth, 20), remove_small(pred, 20)
-        s = score_instances(truth, pred)
-        tp, fp, fn = tp + s["tp"], fp + s["fp"], fn + s["fn"]
-        t_feret.append(_median_feret(truth))
-        p_feret.append(_median_feret(pred))
-    f1 = 2 * tp / max(2 * tp + fp + fn, 1)
-    rel = [(p - t) / t for t, p in zip(t_feret, p_feret) if np.isfinite(p) and t > 0]
-    return {"f1": f1, "n_true": tp + fn, "n_pred": tp + fp,
-            "median_feret_rel_err": float(np.median(np.abs(rel))) if rel else float("nan")}
+    s = pooled_scores(truths, preds)
+    medians = [(np.median(p), np.median(t)) for t, p in zip(s["true_feret"], s["pred_feret"])
+               if p.size and t.size]
+    rel = [abs(p - t) / t for p, t in medians if t > 0]
+    return {**s, "median_feret_rel_err": float(np.median(rel)) if rel else float("nan")}
 
 
 def _segment(micrograph, model: str) -> np.ndarray:
@@ -97,6 +80,34 @@ def emps(default: str, adapted: str, images: list[str]) -> None:
         print(f"| EMPS subset ({len(images)} images) | {name} | " + _fmt(_scores(truths, p)))
 
 
+def make_synth(folder: Path, n: int = 4) -> None:
+    """Write ``n`` TiO2-like synthetic SEM images (``bench_cnn.tio2_like_samples``, 768 px) and
+    their exact labels (``labels/``): an unlabelled set to adapt to whose truth is known."""
+    import tifffile
+    from bench_cnn import tio2_like_samples
+
+    (folder / "labels").mkdir(parents=True, exist_ok=False)
+    for i, sample in enumerate(tio2_like_samples(n, size=768)):
+        image = np.clip(255 * sample.image, 0, 255).astype(np.uint8)
+        tifffile.imwrite(folder / f"tio2like{i}.tif", image)
+        tifffile.imwrite(folder / "labels" / f"tio2like{i}.tif", sample.labels.astype(np.uint16))
+
+
+def synth(default: str, adapted: str, folder: Path) -> None:
+    import tifffile
+
+    from nanosizer.io import read_micrograph
+
+    truths, preds = [], {"default": [], "adapted": []}
+    for path in sorted(folder.glob("*.tif")):
+        m = read_micrograph(path, infobar="none")
+        truths.append(tifffile.imread(folder / "labels" / path.name).astype(np.int32))
+        for name, model in (("default", default), ("adapted", adapted)):
+            preds[name].append(_segment(m, model))
+    for name, p in preds.items():
+        print(f"| TiO2-like synthetic ({len(truths)} images) | {name} | " + _fmt(_scores(truths, p)))
+
+
 def _fmt(s: dict) -> str:
     return (f"{s['f1']:.3f} | {s['n_true']} | {s['n_pred']} | "
             f"{s['median_feret_rel_err']:.1%} |")
@@ -118,12 +129,15 @@ def _overlay(path: Path, micrograph, panels) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dataset", choices=("bam", "emps"))
-    parser.add_argument("--default", required=True)
-    parser.add_argument("--adapted", required=True)
+    parser.add_argument("dataset", choices=("bam", "emps", "synth", "make-synth"))
+    parser.add_argument("--default")
+    parser.add_argument("--adapted")
     parser.add_argument("--overlays", type=Path)
     parser.add_argument("images", nargs="*")
     args = parser.parse_args()
+    if args.dataset == "make-synth":
+        make_synth(Path(args.images[0]))
+        return
     if not DATA.is_dir():
         print("shared data absent; nothing to do")
         return
@@ -131,6 +145,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     if args.dataset == "bam":
         bam(args.default, args.adapted, args.overlays)
+    elif args.dataset == "synth":
+        synth(args.default, args.adapted, Path(args.images[0]))
     else:
         emps(args.default, args.adapted, args.images)
 

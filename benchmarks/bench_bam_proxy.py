@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _scoring import feret_min
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "bam-tio2"
 
@@ -48,17 +49,6 @@ def _segment(micrograph, spec: str) -> np.ndarray:
     return segment_cnn(micrograph, model=name, scale=zoom, thresholds=thresholds)
 
 
-def _border_free(labels: np.ndarray) -> np.ndarray:
-    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    return np.where(np.isin(labels, edge[edge > 0]), 0, labels)
-
-
-def _feret_min(labels: np.ndarray) -> np.ndarray:
-    from nanosizer.measure import feret_by_label
-
-    return feret_by_label(_border_free(labels)).min
-
-
 def bam_frames() -> list:
     """The 4 BAM SEM frames with their TSEM-derived label pairs: ``[(micrograph, pair)]``."""
     from nanosizer.adapt import find_transmission_twins, transmission_pair
@@ -82,7 +72,7 @@ def main() -> None:
     from nanosizer.evaluate import remove_small, score_instances
 
     frames = bam_frames()
-    truth_feret = np.concatenate([_feret_min(p.labels) for _, p in frames])
+    truth_feret = np.concatenate([feret_min(p.labels) for _, p in frames])
     print(f"{len(frames)} frames, {truth_feret.size} proxy particles off the border, "
           f"median min Feret {np.median(truth_feret):.1f} px")
     print("| method | pooled F1 (IoU 0.5) | particles proxy / predicted | median min Feret error | s/frame |")
@@ -98,7 +88,7 @@ def main() -> None:
             pred = remove_small(labels[r0 : r0 + h, c0 : c0 + w], 20)
             s = score_instances(remove_small(pair.labels, 20), pred)
             tp, fp, fn = tp + s["tp"], fp + s["fp"], fn + s["fn"]
-            ferets.append(_feret_min(pred))
+            ferets.append(feret_min(pred))
         f1 = 2 * tp / max(2 * tp + fp + fn, 1)
         err = np.median(np.concatenate(ferets)) / np.median(truth_feret) - 1
         print(f"| {spec} | {f1:.3f} | {tp + fn} / {tp + fp} | {err:+.1%} | "

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _scoring import feret_min
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -63,7 +64,7 @@ def emps(methods: list[str], step: int) -> None:
               f"{tp / max(tp + fn, 1):.3f} | {np.mean(ious):.3f} | {t / len(names):.2f} |")
 
 
-def tio2_like_samples(n: int = 12) -> list:
+def tio2_like_samples(n: int = 12, size: int = 384) -> list:
     """Synthetic SEM images resembling the BAM TiO2 micrographs (:class:`nanosizer.synth.Sample`)."""
     from dataclasses import replace
 
@@ -73,7 +74,7 @@ def tio2_like_samples(n: int = 12) -> list:
     samples = []
     for i in range(n):
         rng = np.random.default_rng(10_000 + i)
-        cfg = random_config(rng, "sem", size=(384, 384), outlines_dir=str(outlines))
+        cfg = random_config(rng, "sem", size=(size, size), outlines_dir=str(outlines))
         px = cfg.particles.pixel_size_nm
         cfg = replace(
             cfg,
@@ -96,7 +97,7 @@ def tio2_like(methods: list[str], n: int = 12) -> None:
     print(f"\nTiO2-like synthetic SEM: {n} images 384 x 384, median min Feret 22-40 px, dense")
     print("| method | F1 (mean) | F1 (pooled) | precision | recall | median min Feret error |")
     print("|---|---|---|---|---|---|")
-    true_feret = np.concatenate([_feret_min(s.labels) for s in samples])
+    true_feret = np.concatenate([feret_min(s.labels) for s in samples])
     for method in methods:
         f1s, tp, fp, fn, ferets = [], 0, 0, 0, []
         for sample in samples:
@@ -104,18 +105,10 @@ def tio2_like(methods: list[str], n: int = 12) -> None:
             sc = score_instances(sample.labels, pred)
             f1s.append(sc["f1"])
             tp, fp, fn = tp + sc["tp"], fp + sc["fp"], fn + sc["fn"]
-            ferets.append(_feret_min(pred))
+            ferets.append(feret_min(pred))
         err = np.median(np.concatenate(ferets)) / np.median(true_feret) - 1
         print(f"| {method} | {np.mean(f1s):.3f} | {2 * tp / max(2 * tp + fp + fn, 1):.3f} | "
               f"{tp / max(tp + fp, 1):.3f} | {tp / max(tp + fn, 1):.3f} | {err:+.1%} |")
-
-
-def _feret_min(labels: np.ndarray) -> np.ndarray:
-    """Min Feret (px) of the particles not touching the image border."""
-    from nanosizer.measure import measure_particles
-
-    table = measure_particles(labels)
-    return table.loc[~table["touches_border"], "feret_min_px"].to_numpy()
 
 
 def bam(methods: list[str], overlays: Path | None) -> None:

@@ -18,7 +18,8 @@ import itertools
 from dataclasses import replace
 
 import numpy as np
-from bench_bam_proxy import DATA as BAM, _feret_min, bam_frames
+from _scoring import pooled_scores
+from bench_bam_proxy import DATA as BAM, bam_frames
 from bench_cnn import DATA, tio2_like_samples
 
 
@@ -53,26 +54,18 @@ def _sets(model, thresholds, emps_step: int) -> dict:
 
 
 def _score(items, thresholds) -> tuple[float, float]:
-    from nanosizer.evaluate import remove_small, score_instances
     from nanosizer.segment.instances import probabilities_to_labels
 
-    tp = fp = fn = 0
-    true_f, pred_f = [], []
+    truths, preds = [], []
     for probs, min_area, mask, truth, crop in items:
-        t = replace(thresholds, min_area=min_area)
-        pred = probabilities_to_labels(probs, t, mask=mask)
+        pred = probabilities_to_labels(probs, replace(thresholds, min_area=min_area), mask=mask)
         if crop is not None:
             r0, c0, h, w = crop
             pred = pred[r0 : r0 + h, c0 : c0 + w]
-        truth, pred = remove_small(truth, 20), remove_small(pred, 20)
-        s = score_instances(truth, pred)
-        tp, fp, fn = tp + s["tp"], fp + s["fp"], fn + s["fn"]
-        true_f.append(_feret_min(truth))
-        pred_f.append(_feret_min(pred))
-    f1 = 2 * tp / max(2 * tp + fp + fn, 1)
-    pred_all = np.concatenate(pred_f)
-    err = np.median(pred_all) / np.median(np.concatenate(true_f)) - 1 if pred_all.size else np.nan
-    return f1, float(err)
+        truths.append(truth)
+        preds.append(pred)
+    s = pooled_scores(truths, preds)
+    return s["f1"], s["feret_error"]
 
 
 def main() -> None:
