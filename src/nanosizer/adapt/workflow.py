@@ -4,16 +4,19 @@ Steps (each optional, each timed against its share of the budget):
 
 1. real training pairs: from transmission twins (:mod:`.transmission`) and/or a folder of
    (hand-corrected) pairs (:mod:`.pairs_io`);
-2. outline WGAN-GP (:mod:`.wgan`) on example outlines, whose samples become a shape family of
+2. pseudo-labels of the other images by the initial model, run as ``analyze`` runs it
+   (:func:`.pseudo.teacher_labels`): confident particles are labels, the rest is ignored;
+3. copy-paste composites (:mod:`.copypaste`): the isolated confident particles pasted back
+   into the images, touching and overlapping others, with exact labels;
+4. outline WGAN-GP (:mod:`.wgan`) on example outlines, whose samples become a shape family of
    the synthetic engine;
-3. synthetic micrographs "like" the user's images (:func:`nanosizer.synth.like_config`);
-4. CycleGAN (:mod:`.cyclegan`) from simulated masks to the user's images, rendering extra
+5. synthetic micrographs "like" the user's images (:func:`nanosizer.synth.like_config`);
+6. CycleGAN (:mod:`.cyclegan`) from simulated masks to the user's images, rendering extra
    training pairs (particles it failed to draw are removed from the labels) — used when there
-   are no real pairs;
-5. fine-tuning of the initial (shipped) network on all pairs plus synthetic images
-   (:mod:`.finetune`);
-6. self-training on confident pseudo-labels of the user's images;
-7. threshold tuning on held-out data and the model folder.
+   are neither real pairs nor enough particles to paste;
+7. fine-tuning (self-training) of the initial network on all of these (:mod:`.finetune`);
+8. thresholds (tuned on held-out real strips, else the initial model's), the two guards
+   against an adapted model worse than the initial one, and the model folder.
 """
 
 from __future__ import annotations
@@ -422,6 +425,13 @@ def _snapshot(net) -> dict:
     return {k: v.detach().clone() for k, v in net.state_dict().items()}
 
 
+def _restore(net, initial: dict, report: dict, why: str, *args) -> None:
+    """Put the initial weights back into ``net``, log ``why`` and record it in ``report``."""
+    log.warning(why + ": keeping the initial network", *args)
+    net.load_state_dict(initial)
+    report["kept"] = "initial"
+
+
 def _keep_better(net, initial: dict | None, val, ft, report: dict) -> str:
     """Put the initial weights back into ``net`` when adapting made the validation F1 worse.
 
@@ -434,11 +444,8 @@ def _keep_better(net, initial: dict | None, val, ft, report: dict) -> str:
     adapted_f1 = round(_tuned_thresholds(net, val, ft)[1], 4)
     report["adapted_val_f1"] = adapted_f1
     if adapted_f1 < report["initial_val_f1"]:
-        log.warning("the adapted network scores validation F1 %.3f < %.3f of the initial one: "
-                    "keeping the initial network (with thresholds tuned on these images)",
-                    adapted_f1, report["initial_val_f1"])
-        net.load_state_dict(initial)
-        report["kept"] = "initial"
+        _restore(net, initial, report, "the adapted network scores validation F1 %.3f < %.3f of "
+                 "the initial one", adapted_f1, report["initial_val_f1"])
     return report["kept"]
 
 
@@ -458,11 +465,9 @@ def _keep_anchors(net, initial, micrographs, anchors, val, ft, work: Path, repor
     report["anchor_particles"] = int(sum(int(a.max()) for a in anchors))
     report["anchor_recall"] = round(recall, 4)
     if recall < MIN_ANCHOR_RECALL:
-        log.warning("the adapted network finds only %.0f %% of the %d particles the initial one "
-                    "segments confidently in these images: keeping the initial network",
-                    100 * recall, report["anchor_particles"])
-        net.load_state_dict(initial)
-        report["kept"] = "initial"
+        _restore(net, initial, report, "the adapted network finds only %.0f %% of the %d "
+                 "particles the initial one segments confidently in these images",
+                 100 * recall, report["anchor_particles"])
     return report["kept"]
 
 
