@@ -263,14 +263,3 @@ def test_adapt_unlabelled_route_pastes_the_initial_models_particles(tmp_path):
     assert "cyclegan" not in report and report["finetune"]["steps"] >= 1
     assert report["kept"] in ("adapted", "initial") and 0 <= report["initial_val_f1"] <= 1
     assert load_metadata(tmp_path / "model")["thresholds"]
-
-
-def test_median_zoom_snaps_to_the_automatic_zooms():
-    from nanosizer.adapt.workflow import _median_zoom, _zoomed
-
-    assert _median_zoom([]) == 1.0 and _median_zoom([1.0, 1.0, 0.25]) == 1.0
-    assert _median_zoom([0.25, 0.5, 0.25]) == 0.25 and _median_zoom([0.3, 0.6]) == 0.5
-    labels = np.zeros((40, 60), np.int32)
-    labels[10:30, 20:40] = 3
-    image, small = _zoomed((labels.astype(np.float32), labels), 0.5)
-    assert image.shape == small.shape == (20, 30) and set(np.unique(small)) == {0, 3}

@@ -281,58 +281,42 @@ def _cyclegan_step(config, minutes, synth, micrographs, work, report) -> list:
 
 
 def _teacher_canvases(config: AdaptConfig, micrographs, report: dict):
-    """Pseudo-labels of the images by the initial model, their isolated particles, the zooms.
+    """Pseudo-labels of the images by the initial model, their isolated particles, the zoom.
 
-    Returns ``(canvases, cutouts, zooms, anchors)``: per image ``(image, labels)`` with IGNORE
-    where the initial model is unsure, resampled by the zoom at which the initial model saw
-    that image (so every canvas is at the scale the network works at), its
-    :func:`~.copypaste.isolated_cutouts`, that zoom, and the confident particles as labels of
-    the whole frame at full resolution (see :func:`anchor_particles`).
+    Returns ``(canvases, cutouts, zoom)``: per image ``(image, labels)`` with IGNORE where the
+    initial model is unsure, per image its :func:`~.copypaste.isolated_cutouts`, and the median
+    zoom at which the initial model saw the images (the adapted model keeps it).
     """
     from .copypaste import isolated_cutouts
     from .pseudo import IGNORE, teacher_labels
 
-    canvases, cutouts, zooms, anchors = [], [], [], []
+    canvases, cutouts, zooms = [], [], []
     for m in micrographs:
         labels, zoom = teacher_labels(m, config.init_model, device=config.device)
-        anchors.append(_full_frame(labels, m))
-        image, labels = _zoomed((np.asarray(m.analysis_data, np.float32), labels), zoom)
+        image = np.asarray(m.analysis_data, np.float32)
         canvases.append((image, labels))
-        cutouts.append(isolated_cutouts(image, labels))
+        cutouts.append(isolated_cutouts(image, labels, min_area=max(12, round(30 * zoom**2))))
         zooms.append(zoom)
+    zoom = float(np.exp(np.median(np.log(zooms)))) if zooms else 1.0
+    from ..segment.cnn import ZOOMS
+
+    zoom = min(ZOOMS, key=lambda z: abs(np.log(z / zoom)))
     report["selftrain_pseudo"] = {
         "confident_particles": int(sum(max(int(lab.max()), 0) for _, lab in canvases)),
         "ignored_share": round(float(np.mean([np.mean(lab == IGNORE) for _, lab in canvases])), 4),
-        "isolated_particles": int(sum(len(c) for c in cutouts)), "zooms": zooms}
+        "isolated_particles": int(sum(len(c) for c in cutouts)), "zoom": zoom}
     log.info("pseudo-labels of the initial model: %s", report["selftrain_pseudo"])
-    return canvases, cutouts, zooms, anchors
+    return canvases, cutouts, zoom
 
 
-def _full_frame(labels: np.ndarray, micrograph) -> np.ndarray:
-    """Pseudo-labels of the analysed rows as particle labels of the whole frame (IGNORE -> 0)."""
-    full = np.zeros(micrograph.shape, np.int32)
-    full[: labels.shape[0]] = np.maximum(labels, 0)
-    return full
-
-
-def _median_zoom(zooms) -> float:
-    """The zoom of :data:`~nanosizer.segment.cnn.ZOOMS` nearest the (log) median of ``zooms``."""
-    from ..segment.cnn import ZOOMS
-
-    if not zooms:
-        return 1.0
-    median = float(np.exp(np.median(np.log(zooms))))
-    return min(ZOOMS, key=lambda z: abs(np.log(z / median)))
-
-
-class _ZoomedSource:
-    """Picklable ``index -> (image, labels)`` of another source, resampled by ``zoom``."""
-
-    def __init__(self, source, zoom: float) -> None:
-        self.source, self.zoom = source, zoom
-
-    def __call__(self, index: int):
-        return _zoomed(self.source(index), self.zoom)
+def _full_frame(labels, micrographs) -> list[np.ndarray]:
+    """Pseudo-labels of the analysed rows as particle labels of the whole frames (IGNORE -> 0)."""
+    frames = []
+    for lab, m in zip(labels, micrographs):
+        full = np.zeros(m.shape, np.int32)
+        full[: lab.shape[0]] = np.maximum(lab, 0)
+        frames.append(full)
+    return frames
 
 
 def _zoomed(pair, zoom: float):
@@ -466,18 +450,17 @@ def _keep_better(net, initial: dict | None, val, ft, report: dict) -> str:
 
 
 def _keep_anchors(net, initial, micrographs, anchors, val, ft, work: Path, report: dict, *,
-                  zoom: float | None = 1.0, thresholds=None, metadata: dict | None = None) -> str:
+                  zoom: float = 1.0, thresholds=None) -> str:
     """Put the initial weights back when the adapted network loses the initial confident particles.
 
-    The adapted network is written to a scratch model folder (at ``zoom``, None = automatic,
-    with ``thresholds`` or thresholds tuned on ``val``, plus ``metadata``) and run on the
-    user's images like ``analyze``; see :data:`MIN_ANCHOR_RECALL`.
+    The adapted network is written to a scratch model folder (at ``zoom``, with ``thresholds``
+    or thresholds tuned on ``val``) and run on the user's images like ``analyze``; see
+    :data:`MIN_ANCHOR_RECALL`.
     """
     from .finetune import tune_and_save
 
     candidate = work / "candidate"
-    metadata = {**(metadata or {}), **({} if zoom is None else {"zoom": zoom})}
-    tune_and_save(candidate, net, val, metadata, ft, overwrite=True, thresholds=thresholds)
+    tune_and_save(candidate, net, val, {"zoom": zoom}, ft, overwrite=True, thresholds=thresholds)
     recall = anchor_recall(candidate, micrographs, anchors)
     report["anchor_particles"] = int(sum(int(a.max()) for a in anchors))
     report["anchor_recall"] = round(recall, 4)
@@ -545,63 +528,58 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
         outlines = _outline_step(config, clock.minutes(BUDGET_SHARES["wgan"]), work, report)
         styles = [estimate_style([str(p)]) for p in paths]
         report["styles"] = {p.name: asdict(s) for p, s in zip(paths, styles)}
+        synth = _LikeSynth(styles, max(config.tile, 256), config.seed, outlines)
         train, val = _split_val(real)
-        canvases, cutouts, zooms, confident = [], [], [], []
+        canvases, cutouts, zoom = [], [], 1.0
         if unpaired and config.self_training and config.init_model is not None:
-            canvases, cutouts, zooms, confident = _teacher_canvases(config, unpaired, report)
-        # canvases are at the scale the initial network saw each image; everything else is
-        # brought to the median of those scales (1 without canvases)
-        zoom = _median_zoom(zooms)
-        fixed_zoom = zooms[0] if zooms and len(set(zooms)) == 1 else (None if zooms else 1.0)
-        synth = _LikeSynth(styles, int(np.ceil(max(config.tile, 256) / zoom)), config.seed,
-                           outlines)
-        native = synth if zoom == 1.0 else _ZoomedSource(synth, zoom)
-        train, val = [_zoomed(p, zoom) for p in train], [_zoomed(p, zoom) for p in val]
+            canvases, cutouts, zoom = _teacher_canvases(config, unpaired, report)
         paste = None
         if sum(len(c) for c in cutouts) >= MIN_CUTOUTS:
-            window = 16 * int(np.ceil(config.tile / 0.8 / 16)) + 64
+            window = 16 * int(np.ceil(config.tile / (0.8 * zoom) / 16)) + 64
             paste = CopyPasteSource(canvases, cutouts, window, config.seed)
         else:  # too few isolated particles to paste: the pseudo-labelled images alone
             train += canvases
         if config.cyclegan == "on" or (config.cyclegan == "auto" and not real and paste is None):
-            rendered = [_zoomed(p, zoom) for p in _cyclegan_step(
-                config, clock.minutes(BUDGET_SHARES["cyclegan"]), synth, micrographs, work, report)]
+            rendered = _cyclegan_step(config, clock.minutes(BUDGET_SHARES["cyclegan"]), synth,
+                                      micrographs, work, report)
             train, val = train + rendered[:-4], val + (rendered[-4:] if not real else [])
         if not val and paste is not None:
             rng = np.random.default_rng(config.seed)
             val = [erase_ignored(*paste(50_000 + i), rng) for i in range(8)]
         if not val:
-            val = [native(20_000 + i) for i in range(8)]
-        source = MixedSource([paste, native], [0.7, 0.3], config.seed) if paste else native
+            val = [synth(20_000 + i) for i in range(8)]
+        val = [_zoomed(pair, zoom) for pair in val]  # as the network sees them
+        source = MixedSource([paste, synth], [0.7, 0.3], config.seed) if paste else synth
         net, init_source = initial_network(config.init_model, config.arch, config.device)
         initial = _snapshot(net) if config.init_model is not None else None
         # without real labels nothing but the initial model's confident particles can show
         # that the user's images got worse (validation data are then rendered or pasted)
         anchors = []
         if initial is not None and not real:
-            anchors = confident or anchor_particles(config.init_model, micrographs)
+            anchors = (_full_frame([lab for _, lab in canvases], micrographs) if canvases
+                       else anchor_particles(config.init_model, micrographs))
         if initial is not None:
             f1 = _tuned_thresholds(net, val, _eval_config(config))[1]
             report["initial_val_f1"] = round(f1, 4)
         ft = FinetuneConfig(steps=1_000_000, minutes=max(clock.minutes(1.0), 0.05),
                             tile=config.tile, seed=config.seed, device=config.device,
-                            synthetic_fraction=0.3 if train else 1.0)
+                            synthetic_fraction=0.3 if train else 1.0,
+                            scale_range=(0.8 * zoom, 1.25 * zoom))
         report["finetune"] = finetune(net, train, ft, source)
         log.info("fine-tuning: %s", report["finetune"])
         kept = _keep_better(net, initial, val, ft, report)
         if kept == "adapted" and anchors:
             kept = _keep_anchors(net, initial, micrographs, anchors, val, ft, work, report,
-                                 zoom=fixed_zoom, thresholds=_kept_thresholds(config, real),
-                                 metadata=_zoom_thresholds_of(config.init_model))
+                                 zoom=zoom, thresholds=_kept_thresholds(config, real))
         about = {"init_model": init_source, "training_command": command,
                  "adapt_config": asdict(config), "training_minutes": round(clock.elapsed(), 2)}
         if kept == "initial":  # the initial model unchanged (thresholds, automatic zoom)
             _save_initial(out_dir, net, config.init_model, about)
             report["val_scores"] = {"kept": "initial"}
-        else:  # fitted to these images at their scale(s): fixed zoom when they share one
-            metadata = {"trained_on": "adapt", **about, **_zoom_thresholds_of(config.init_model),
-                        **({"zoom": fixed_zoom} if fixed_zoom is not None else {})}
-            sizes = [np.maximum(lab, 0) for _, lab in train]
+        else:  # fitted to these images at their scale: no automatic zoom
+            metadata = {"trained_on": "adapt", **about, "zoom": zoom,
+                        **_zoom_thresholds_of(config.init_model)}
+            sizes = [np.maximum(lab, 0) for _, lab in train] if zoom == 1.0 else []
             report["val_scores"] = tune_and_save(out_dir, net, val, metadata, ft,
                                                  size_labels=sizes,
                                                  thresholds=_kept_thresholds(config, real))
