@@ -77,7 +77,7 @@ def train_one_epoch(
     n = 0
     start, elapsed0 = time.perf_counter(), state.elapsed_s
     # a single time-limited pass (adapt's fine-tuning) has no meaningful step count to show
-    total = None if config.minutes is not None and config.epochs == 1 else len(loader)
+    total = float("inf") if config.minutes is not None and config.epochs == 1 else len(loader)
     bar = tqdm(loader, desc=f"epoch {state.epoch + 1}", total=total, leave=False, mininterval=2.0)
     for x, y in bar:
         x, y = x.to(device), y.to(device)
