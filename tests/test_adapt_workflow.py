@@ -263,3 +263,18 @@ def test_adapt_unlabelled_route_pastes_the_initial_models_particles(tmp_path):
     assert "cyclegan" not in report and report["finetune"]["steps"] >= 1
     assert report["kept"] in ("adapted", "initial") and 0 <= report["initial_val_f1"] <= 1
     assert load_metadata(tmp_path / "model")["thresholds"]
+
+
+def test_comparison_overlays_put_two_models_side_by_side(tmp_path):
+    from nanosizer.adapt.workflow import write_comparison_overlays
+    from nanosizer.io import Micrograph
+
+    image, _ = _val_pairs(1)[0]
+    written = write_comparison_overlays(tmp_path / "ov", [Micrograph(image)], "unet", "unet")
+    import imageio.v3 as iio
+
+    (path,) = written
+    rgb = iio.imread(path)
+    assert path.name == "image.png" and rgb.shape == (96, 2 * 96 + 8, 3)
+    assert np.array_equal(rgb[:, :96], rgb[:, 104:])  # same model: same outlines
+    assert np.any(rgb[:, :96, 0] != rgb[:, :96, 1])  # outlines drawn in colour

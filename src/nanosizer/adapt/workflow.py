@@ -32,7 +32,8 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["AdaptConfig", "BUDGET_SHARES", "MIN_ANCHOR_RECALL", "MIN_CUTOUTS", "adapt", "anchor_particles",
+__all__ = ["AdaptConfig", "BUDGET_SHARES", "MAX_OVERLAYS", "MIN_ANCHOR_RECALL", "MIN_CUTOUTS",
+           "adapt", "write_comparison_overlays", "anchor_particles",
            "anchor_recall", "simulated_domain"]
 
 log = logging.getLogger("nanosizer.adapt")
@@ -471,6 +472,45 @@ def _keep_anchors(net, initial, micrographs, anchors, val, ft, work: Path, repor
     return report["kept"]
 
 
+#: At most this many images get a before/after overlay in ``MODEL_DIR/adapt/overlays``.
+MAX_OVERLAYS = 8
+
+
+def write_comparison_overlays(folder, micrographs, before, after) -> list[Path]:
+    """Side-by-side outlines of two models on each micrograph: ``before | after`` PNGs.
+
+    Parameters
+    ----------
+    folder : path-like
+        Created if needed; receives ``<image name>.png`` per micrograph (full resolution: zoom
+        in on touching particles — scaled-down views lose the 1-px outlines).
+    micrographs : sequence of Micrograph
+    before, after : str or Path
+        Models (shipped name or folder), segmented as ``analyze`` would.
+
+    Returns
+    -------
+    list of Path
+    """
+    import imageio.v3 as iio
+
+    from ..report.overlay import label_overlay
+    from ..segment.cnn import segment_cnn
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for m in micrographs:
+        rows = m.infobar_top or None
+        tiles = [label_overlay(m.data, segment_cnn(m, model), mask=m.analysis_mask,
+                               show_ids=False)[:rows] for model in (before, after)]
+        gap = np.full((tiles[0].shape[0], 8, 3), 255, np.uint8)
+        path = folder / f"{m.name}.png"
+        iio.imwrite(path, np.concatenate([tiles[0], gap, tiles[1]], axis=1))
+        written.append(path)
+    return written
+
+
 def _check_out(out_dir: Path) -> None:
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise InputError(f"--out {out_dir} exists and is not an empty folder; choose a new folder")
@@ -583,6 +623,11 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
             report["val_scores"] = tune_and_save(out_dir, net, val, metadata, ft,
                                                  size_labels=sizes,
                                                  thresholds=_kept_thresholds(config, real))
+        if kept == "adapted" and config.init_model is not None:
+            written = write_comparison_overlays(out_dir / "adapt" / "overlays",
+                                                micrographs[:MAX_OVERLAYS], config.init_model,
+                                                out_dir)
+            report["overlays"] = [str(p.relative_to(out_dir)) for p in written]
         report["minutes"] = round(clock.elapsed(), 2)
         _finish(out_dir, work, report)
     return report

@@ -94,4 +94,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"adapted model written to {args.out} in {report['minutes']:.1f} min (validation "
               f"F1 {scores.get('f1', float('nan')):.3f} on {scores.get('n_images', 0)} images)")
+        if report.get("overlays"):
+            print(f"before | after outlines: {args.out}/adapt/overlays/ (zoom in on touching "
+                  "particles)")
     return 0
