@@ -288,6 +288,7 @@ def _teacher_canvases(config: AdaptConfig, micrographs, report: dict):
     initial model is unsure, per image its :func:`~.copypaste.isolated_cutouts`, and the median
     zoom at which the initial model saw the images (the adapted model keeps it).
     """
+    from ..segment.cnn import ZOOMS
     from .copypaste import isolated_cutouts
     from .pseudo import IGNORE, teacher_labels
 
@@ -299,9 +300,7 @@ def _teacher_canvases(config: AdaptConfig, micrographs, report: dict):
         cutouts.append(isolated_cutouts(image, labels, min_area=max(12, round(30 * zoom**2))))
         zooms.append(zoom)
     zoom = float(np.exp(np.median(np.log(zooms)))) if zooms else 1.0
-    from ..segment.cnn import ZOOMS
-
-    zoom = min(ZOOMS, key=lambda z: abs(np.log(z / zoom)))
+    zoom = min(ZOOMS, key=lambda z: abs(np.log(z / zoom)))  # one of the automatic zooms
     report["selftrain_pseudo"] = {
         "confident_particles": int(sum(max(int(lab.max()), 0) for _, lab in canvases)),
         "ignored_share": round(float(np.mean([np.mean(lab == IGNORE) for _, lab in canvases])), 4),
@@ -352,7 +351,7 @@ def _eval_config(config: AdaptConfig):
     return FinetuneConfig(tile=config.tile, seed=config.seed, device=config.device)
 
 
-def _kept_thresholds(config: AdaptConfig, real) -> object | None:
+def _kept_thresholds(config: AdaptConfig, real):
     """The initial model's thresholds when there are no real labels to tune new ones on.
 
     Validation data are then composites or renders, on which tuning prefers little smoothing:
