@@ -278,3 +278,16 @@ def test_comparison_overlays_put_two_models_side_by_side(tmp_path):
     assert path.name == "image.png" and rgb.shape == (96, 2 * 96 + 8, 3)
     assert np.array_equal(rgb[:, :96], rgb[:, 104:])  # same model: same outlines
     assert np.any(rgb[:, :96, 0] != rgb[:, :96, 1])  # outlines drawn in colour
+
+
+def test_tune_and_save_keeps_given_thresholds_and_reports_both_scores(tmp_path):
+    from nanosizer.adapt.finetune import tune_and_save
+    from nanosizer.nn import load_metadata
+    from nanosizer.segment.instances import InstanceThresholds
+
+    net, _ = initial_network(None, "unet", device="cpu")
+    fixed = InstanceThresholds(foreground=0.6, marker=0.4, smooth=4.5)
+    scores = tune_and_save(tmp_path / "m", net, _val_pairs(), {}, FinetuneConfig(device="cpu"),
+                           thresholds=fixed)
+    assert load_metadata(tmp_path / "m")["thresholds"] == fixed.to_dict()
+    assert 0 <= scores["f1"] <= 1 and 0 <= scores["f1_tuned_thresholds"] <= 1
