@@ -1,12 +1,13 @@
 """Post-processing thresholds of a CNN model on three kinds of images with truth.
 
-    python benchmarks/sweep_thresholds.py MODEL [--emps-step 16] [--marker ...] [--smooth ...]
-        [--contact ...] [--foreground ...] [--relative-area ...]
+    python benchmarks/sweep_thresholds.py MODEL [--emps-step 16] [--hand-truth DIR] [--marker ...]
+        [--smooth ...] [--contact ...] [--foreground ...] [--relative-area ...]
 
 The network runs once per image (automatic zoom, as ``analyze``); every threshold combination
 then turns the cached probabilities into particles.  Scored sets: the 4 BAM TiO2 SEM frames
 against TSEM-derived masks (``bench_bam_proxy.py``), 12 TiO2-like synthetic SEM images
-(``bench_cnn.py``) and every ``--emps-step``-th EMPS image with its manual labels.  Prints, per
+(``bench_cnn.py``), every ``--emps-step``-th EMPS image with its manual labels and, with
+``--hand-truth``, hand-corrected crops of the BAM frames (``_hand_truth.py``).  Prints, per
 combination, pooled F1 at IoU 0.5 and the signed median min Feret error on each set, the
 model's stored thresholds first; the rows are sorted by the mean F1 over the sets.
 """
@@ -18,6 +19,7 @@ import itertools
 from dataclasses import replace
 
 import numpy as np
+from _hand_truth import hand_crops
 from _scoring import pooled_scores
 from bench_bam_proxy import DATA as BAM, bam_frames
 from bench_cnn import DATA, tio2_like_samples
@@ -31,13 +33,16 @@ def _probabilities(model, micrograph, thresholds):
     return probs, scaled.min_area
 
 
-def _sets(model, thresholds, emps_step: int) -> dict:
+def _sets(model, thresholds, emps_step: int, hand_truth=None) -> dict:
     """name -> list of (probabilities, min_area, mask, truth, crop) with crop = (r0, c0, h, w)."""
     from skimage import io
 
     from nanosizer.io import Micrograph, read_micrograph
 
     sets = {"bam": [], "tio2": [], "emps": []}
+    if hand_truth is not None:
+        sets["hand"] = [(*_probabilities(model, sem, thresholds), sem.analysis_mask, truth, crop)
+                        for sem, crop, truth in hand_crops(hand_truth)]
     for sem, pair in bam_frames():
         (r0, c0), (h, w) = pair.offset, pair.labels.shape
         sets["bam"].append((*_probabilities(model, sem, thresholds), sem.analysis_mask,
@@ -77,6 +82,7 @@ def main() -> None:
     parser.add_argument("--contact", type=float, nargs="+", default=[0.3, 0.5])
     parser.add_argument("--smooth", type=float, nargs="+", default=[1.5, 2.5, 3.5])
     parser.add_argument("--relative-area", type=float, nargs="+", default=[0.2])
+    parser.add_argument("--hand-truth", help="folder of hand-corrected BAM crops")
     args = parser.parse_args()
     if not (DATA.is_dir() and BAM.is_dir()):
         print(f"no data at {DATA}; nothing to do")
@@ -87,7 +93,7 @@ def main() -> None:
 
     loaded = load_model(resolve_model(args.model), device="cpu")
     stored = InstanceThresholds.from_dict(loaded.metadata.get("thresholds", {}))
-    sets = _sets(args.model, stored, args.emps_step)
+    sets = _sets(args.model, stored, args.emps_step, args.hand_truth)
     print(f"{args.model}: " + ", ".join(f"{k} {len(v)} images" for k, v in sets.items()))
     grid = [stored] + [
         replace(stored, foreground=fg, marker=mk, contact=ct, smooth=sm, min_relative_area=ra)

@@ -289,5 +289,8 @@ def test_tune_and_save_keeps_given_thresholds_and_reports_both_scores(tmp_path):
     fixed = InstanceThresholds(foreground=0.6, marker=0.4, smooth=4.5)
     scores = tune_and_save(tmp_path / "m", net, _val_pairs(), {}, FinetuneConfig(device="cpu"),
                            thresholds=fixed)
-    assert load_metadata(tmp_path / "m")["thresholds"] == fixed.to_dict()
+    metadata = load_metadata(tmp_path / "m")
+    assert metadata["thresholds"] == fixed.to_dict()
     assert 0 <= scores["f1"] <= 1 and 0 <= scores["f1_tuned_thresholds"] <= 1
+    tuned = InstanceThresholds.from_dict(metadata["thresholds_validation_tuned"])
+    assert isinstance(tuned, InstanceThresholds)

@@ -213,7 +213,8 @@ def tune_and_save(folder: str | Path, net, val_pairs: Sequence[Pair], metadata: 
     The metadata follows :func:`nanosizer.train.export.export_model` (normalisation, thresholds,
     particle diameters of ``size_labels`` and the validation labels) plus ``metadata``.
     ``thresholds`` (an :class:`~nanosizer.segment.instances.InstanceThresholds`) are stored
-    instead of tuned ones when given; the validation scores are then reported for both.
+    instead of tuned ones when given; the validation scores are then reported for both and the
+    tuned thresholds kept as ``thresholds_validation_tuned``.
     Returns the validation scores.
     """
     from ..nn import save_model, select_device
@@ -235,6 +236,7 @@ def tune_and_save(folder: str | Path, net, val_pairs: Sequence[Pair], metadata: 
         if thresholds is not None:  # scored on the same maps: no second network pass
             fixed = instance_f1(probs, truths, thresholds)
             scores.update(f1=round(fixed, 4), f1_tuned_thresholds=round(f1, 4))
+            metadata = {**metadata, "thresholds_validation_tuned": tuned.to_dict()}
         thresholds = tuned if thresholds is None else thresholds
     else:
         thresholds, scores = thresholds or InstanceThresholds(), {"n_images": 0}
