@@ -101,6 +101,24 @@ def test_confident_labels_and_erase():
     assert erased_labels.min() == 0 and np.array_equal(erased_labels > 0, confident > 0)
 
 
+def test_confident_labels_drop_particles_far_above_the_median_area():
+    from nanosizer.segment.instances import InstanceThresholds
+
+    probs = np.zeros((3, 60, 80), np.float32)
+    for i in range(5):  # five 6 x 6 particles ...
+        r, c = 4 + 12 * i, 4
+        probs[0, r : r + 6, c : c + 6], probs[2, r + 2 : r + 4, c + 2 : c + 4] = 0.99, 0.9
+    probs[0, 10:30, 30:60], probs[2, 15:25, 40:50] = 0.99, 0.9  # ... and one 20 x 30 "agglomerate"
+    t = InstanceThresholds(min_area=1)
+    _, every = confident_labels(probs, t)
+    _, sized = confident_labels(probs, t, max_relative_area=1.5)
+    assert every.max() == 6 and every[20, 45] > 0
+    assert sized.max() == 5 and sized[20, 45] == 0 and sized[6, 6] > 0
+    probs[:, 34:] = 0  # 3 small particles and the large one left: too few for a median
+    _, few = confident_labels(probs, t, max_relative_area=1.5)
+    assert few.max() == 4 and few[20, 45] > 0
+
+
 def test_initial_network_random_and_bad_arch(tmp_path):
     net, source = initial_network(None, "unet", device="cpu")
     assert source == "random" and net.arch == "unet"

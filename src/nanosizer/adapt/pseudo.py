@@ -22,12 +22,15 @@ def probabilities(net, image: np.ndarray, mask: np.ndarray | None = None, device
 
 
 def confident_labels(probs: np.ndarray, thresholds, mask: np.ndarray | None = None,
-                     min_confidence: float = 0.85, max_contact: float = 0.5) -> tuple:
+                     min_confidence: float = 0.85, max_contact: float = 0.5,
+                     max_relative_area: float | None = None) -> tuple:
     """Instance labels, and which particles are confident enough to train on.
 
     A particle is confident when its mean foreground probability is at least
     ``min_confidence``, the mean contact probability on its pixels is below ``max_contact`` and
-    it does not touch the border of ``mask`` (or of the image).
+    it does not touch the border of ``mask`` (or of the image).  With ``max_relative_area``,
+    a particle larger than that many times the median area of the otherwise confident ones is
+    not confident either: unsplit agglomerates are confident to the network, but large.
 
     Parameters
     ----------
@@ -36,6 +39,8 @@ def confident_labels(probs: np.ndarray, thresholds, mask: np.ndarray | None = No
     thresholds : InstanceThresholds
     mask : (H, W) ndarray of bool, optional
     min_confidence, max_contact : float
+    max_relative_area : float, optional
+        Applied only when at least 5 particles are otherwise confident.
 
     Returns
     -------
@@ -60,6 +65,9 @@ def confident_labels(probs: np.ndarray, thresholds, mask: np.ndarray | None = No
     keep[ids] = (fg >= min_confidence) & (contact < max_contact)
     keep[touching] = False
     keep[0] = False
+    if max_relative_area is not None and keep.sum() >= 5:
+        area = np.bincount(labels.ravel(), minlength=ids.size + 1)
+        keep &= area <= max_relative_area * np.median(area[keep])
     return labels, relabel_min_area(np.where(keep[labels], labels, 0), 1)
 
 
@@ -67,11 +75,19 @@ def confident_labels(probs: np.ndarray, thresholds, mask: np.ndarray | None = No
 IGNORE = -1
 
 
-def teacher_labels(micrograph, model, *, device=None, ignore_margin: int = 2) -> tuple:
+#: Confident particles larger than this times the median confident area become IGNORE: on the
+#: BAM frames, checked against hand-corrected labels, it drops 57 % of the agglomerates the
+#: default UNet leaves unsplit and 8 % of the real single particles.
+MAX_RELATIVE_AREA = 1.5
+
+
+def teacher_labels(micrograph, model, *, device=None, ignore_margin: int = 2,
+                   max_relative_area: float | None = MAX_RELATIVE_AREA) -> tuple:
     """Pseudo-labels of a micrograph by ``model`` run as ``analyze`` runs it.
 
-    Confident particles (:func:`confident_labels`) become labels; the other particles, grown by
-    ``ignore_margin`` px, become :data:`IGNORE`, so that training neither teaches them as
+    Confident particles (:func:`confident_labels`, at most ``max_relative_area`` times their
+    median area) become labels; the other particles, grown by ``ignore_margin`` px, become
+    :data:`IGNORE`, so that training neither teaches them as
     particles nor as background.  Only the analysed rows (no info bar) are returned.
 
     Parameters
@@ -81,6 +97,7 @@ def teacher_labels(micrograph, model, *, device=None, ignore_margin: int = 2) ->
         Shipped model name or model folder.
     device : str, optional
     ignore_margin : int
+    max_relative_area : float, optional
 
     Returns
     -------
@@ -95,7 +112,8 @@ def teacher_labels(micrograph, model, *, device=None, ignore_margin: int = 2) ->
     probs, thresholds, zoom = segmentation_maps(micrograph, model, device=device, return_zoom=True)
     rows = micrograph.analysis_data.shape[0]
     mask = micrograph.analysis_mask[:rows]
-    labels, confident = confident_labels(probs[:, :rows], thresholds, mask=mask)
+    labels, confident = confident_labels(probs[:, :rows], thresholds, mask=mask,
+                                         max_relative_area=max_relative_area)
     unsure = (labels > 0) & (confident == 0)
     if ignore_margin > 0 and unsure.any():
         unsure = ndi.binary_dilation(unsure, iterations=ignore_margin)
