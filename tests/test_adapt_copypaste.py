@@ -61,6 +61,23 @@ def test_pasted_particles_lie_on_top_with_exact_labels():
     assert np.array_equal(image, np.where(labels > 0, 100.0, 0.0))  # inputs untouched
 
 
+def test_particles_pasted_behind_take_background_only_and_are_dimmer():
+    shape = (120, 120)
+    labels = _disk(shape, 60, 60, 12).astype(np.int32)
+    image = np.where(labels > 0, 100.0, 10.0).astype(np.float32)
+    mask = _disk((21, 21), 10, 10, 10)
+    cutout = Cutout(np.where(mask, 210.0, 7.0).astype(np.float32), mask)
+    out, lab = paste_particles(image, labels, [cutout], 3, np.random.default_rng(1), p_touch=1.0,
+                               scale_range=(1.0, 1.0), p_behind=1.0)
+    assert np.array_equal(lab == 1, labels == 1)  # the front particle keeps every pixel
+    assert np.all(out[labels == 1] == 100.0)
+    new = lab > 1
+    assert new.any() and (lab == IGNORE).sum() + new.sum() <= 3 * mask.sum()
+    # dimmed towards the background level (10): contrast x 0.55-0.9 of the cutout's 200
+    assert np.all((out[new] >= 10 + 0.55 * 200 - 1e-3) & (out[new] <= 10 + 0.9 * 200 + 1e-3))
+    assert np.all(out[lab == 0] == 10.0)
+
+
 def test_small_visible_pieces_of_covered_particles_are_ignored():
     labels = np.zeros((10, 20), np.int32)
     labels[2:8, 2:18] = 1

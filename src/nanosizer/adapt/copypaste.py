@@ -108,14 +108,16 @@ def _centres(labels: np.ndarray) -> list[tuple[float, float, float]]:
 def paste_particles(image: np.ndarray, labels: np.ndarray, cutouts: Sequence[Cutout], n: int,
                     rng: np.random.Generator, *, p_touch: float = 0.75,
                     scale_range: tuple[float, float] = (0.85, 1.15),
-                    min_visible: int = 15) -> tuple[np.ndarray, np.ndarray]:
+                    min_visible: int = 15, p_behind: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Paste ``n`` random cutouts into an image, most of them against a particle already there.
 
     A touching cutout is placed at ``(0.55-0.95) x (r1 + r2)`` from the centre of a random
     labelled or earlier pasted particle (radii of equal-area circles), so it touches or
     overlaps it; the others anywhere.  Pasted particles lie on top: they take the pixels and
     labels they cover.  Visible pieces of covered particles smaller than ``min_visible`` px
-    become :data:`~nanosizer.adapt.pseudo.IGNORE`.
+    become :data:`~nanosizer.adapt.pseudo.IGNORE`.  A share ``p_behind`` of the touching
+    cutouts goes *behind* instead: it takes background pixels only and is dimmed towards the
+    background (contrast x 0.55-0.9), like a particle at the back of an agglomerate.
 
     Parameters
     ----------
@@ -130,6 +132,8 @@ def paste_particles(image: np.ndarray, labels: np.ndarray, cutouts: Sequence[Cut
     scale_range : (float, float)
         Random size factor of each cutout.
     min_visible : int
+    p_behind : float
+        Share of the touching cutouts placed behind the particle they touch.
 
     Returns
     -------
@@ -141,12 +145,15 @@ def paste_particles(image: np.ndarray, labels: np.ndarray, cutouts: Sequence[Cut
     if not cutouts or n <= 0:
         return out, lab
     h, w = lab.shape
+    background = float(np.median(out[lab == 0])) if np.any(lab == 0) else float(out.min())
     centres = _centres(lab)
     next_id = max(int(lab.max()), 0) + 1
     for _ in range(n):
         patch, mask = _transformed(cutouts[int(rng.integers(len(cutouts)))], rng, scale_range)
         radius = float(np.sqrt(mask.sum() / np.pi))
+        behind = False
         if centres and rng.random() < p_touch:
+            behind = rng.random() < p_behind
             cy, cx, r = centres[int(rng.integers(len(centres)))]
             angle, dist = rng.uniform(0, 2 * np.pi), (r + radius) * rng.uniform(0.55, 0.95)
             cy, cx = cy + dist * np.sin(angle), cx + dist * np.cos(angle)
@@ -158,8 +165,17 @@ def paste_particles(image: np.ndarray, labels: np.ndarray, cutouts: Sequence[Cut
             continue
         inner = (slice(ys.start - y0, ys.stop - y0), slice(xs.start - x0, xs.stop - x0))
         m = mask[inner]
+        if behind:
+            m = m & (lab[ys, xs] == 0)
         if not m.any():
             continue
+        if behind:
+            dim = rng.uniform(0.55, 0.9)
+            out[ys, xs][m] = background + dim * (patch[inner][m] - background)
+            lab[ys, xs][m] = next_id
+            _ignore_small_pieces(lab, next_id, min_visible)
+            next_id += 1
+            continue  # nothing touches a particle at the back
         covered = np.unique(lab[ys, xs][m])
         out[ys, xs][m] = patch[inner][m]
         lab[ys, xs][m] = next_id
@@ -200,6 +216,11 @@ def erase_ignored(image: np.ndarray, labels: np.ndarray,
     return out, np.where(labels == IGNORE, 0, labels).astype(np.int32)
 
 
+#: Share of the touching pasted particles that :class:`CopyPasteSource` puts behind the
+#: particle they touch (partly hidden, dimmer particles at the back of agglomerates).
+P_BEHIND = 0.3
+
+
 class CopyPasteSource:
     """Picklable ``index -> (image, labels)`` of copy-paste composites of the user's images.
 
@@ -237,4 +258,4 @@ class CopyPasteSource:
         cutouts = self.cutouts[k] or self.all_cutouts
         mean_area = float(np.mean([c.mask.sum() for c in cutouts]))
         n = int(min(40, max(1, round(rng.uniform(0.10, 0.35) * sh * sw / mean_area))))
-        return paste_particles(image[window], labels[window], cutouts, n, rng)
+        return paste_particles(image[window], labels[window], cutouts, n, rng, p_behind=P_BEHIND)
