@@ -45,12 +45,16 @@ def test_isolated_cutouts_keep_only_particles_with_clearance():
         isolated_cutouts(image[:10], labels)
 
 
-def test_pasted_particles_lie_on_top_with_exact_labels():
-    shape = (120, 120)
-    labels = _disk(shape, 60, 60, 12).astype(np.int32)
-    image = np.where(labels > 0, 100.0, 0.0).astype(np.float32)
+def _one_particle_and_cutout(background: float, cutout_value: float):
+    """A 120 px image with one disk particle (grey 100) and a disk cutout of radius 10."""
+    labels = _disk((120, 120), 60, 60, 12).astype(np.int32)
+    image = np.where(labels > 0, 100.0, background).astype(np.float32)
     mask = _disk((21, 21), 10, 10, 10)
-    cutout = Cutout(np.where(mask, 255.0, 7.0).astype(np.float32), mask)
+    return image, labels, mask, Cutout(np.where(mask, cutout_value, 7.0).astype(np.float32), mask)
+
+
+def test_pasted_particles_lie_on_top_with_exact_labels():
+    image, labels, mask, cutout = _one_particle_and_cutout(0.0, 255.0)
     out, lab = paste_particles(image, labels, [cutout], 3, np.random.default_rng(1), p_touch=1.0,
                                scale_range=(1.0, 1.0))
     new = lab > 1
@@ -62,11 +66,7 @@ def test_pasted_particles_lie_on_top_with_exact_labels():
 
 
 def test_particles_pasted_behind_take_background_only_and_are_dimmer():
-    shape = (120, 120)
-    labels = _disk(shape, 60, 60, 12).astype(np.int32)
-    image = np.where(labels > 0, 100.0, 10.0).astype(np.float32)
-    mask = _disk((21, 21), 10, 10, 10)
-    cutout = Cutout(np.where(mask, 210.0, 7.0).astype(np.float32), mask)
+    image, labels, mask, cutout = _one_particle_and_cutout(10.0, 210.0)
     out, lab = paste_particles(image, labels, [cutout], 3, np.random.default_rng(1), p_touch=1.0,
                                scale_range=(1.0, 1.0), p_behind=1.0)
     assert np.array_equal(lab == 1, labels == 1)  # the front particle keeps every pixel
