@@ -145,7 +145,9 @@ def paste_particles(image: np.ndarray, labels: np.ndarray, cutouts: Sequence[Cut
     if not cutouts or n <= 0:
         return out, lab
     h, w = lab.shape
-    background = float(np.median(out[lab == 0])) if np.any(lab == 0) else float(out.min())
+    background = 0.0
+    if p_behind > 0:  # the grey level that particles pasted behind fade to
+        background = float(np.median(out[lab == 0])) if np.any(lab == 0) else float(out.min())
     centres = _centres(lab)
     next_id = max(int(lab.max()), 0) + 1
     for _ in range(n):
@@ -164,24 +166,20 @@ def paste_particles(image: np.ndarray, labels: np.ndarray, cutouts: Sequence[Cut
         if ys.start >= ys.stop or xs.start >= xs.stop:
             continue
         inner = (slice(ys.start - y0, ys.stop - y0), slice(xs.start - x0, xs.stop - x0))
-        m = mask[inner]
-        if behind:
-            m = m & (lab[ys, xs] == 0)
+        m = mask[inner] & (lab[ys, xs] == 0) if behind else mask[inner]
         if not m.any():
             continue
-        if behind:
-            dim = rng.uniform(0.55, 0.9)
-            out[ys, xs][m] = background + dim * (patch[inner][m] - background)
-            lab[ys, xs][m] = next_id
-            _ignore_small_pieces(lab, next_id, min_visible)
-            next_id += 1
-            continue  # nothing touches a particle at the back
-        covered = np.unique(lab[ys, xs][m])
-        out[ys, xs][m] = patch[inner][m]
+        values = patch[inner][m]
+        if behind:  # takes background only, dimmed; only its own pieces can be too small
+            values = background + rng.uniform(0.55, 0.9) * (values - background)
+            covered = np.array([next_id])
+        else:  # on top: the particles it covers may keep only small pieces
+            covered = np.unique(lab[ys, xs][m])
+            centres.append((cy, cx, radius))
+        out[ys, xs][m] = values
         lab[ys, xs][m] = next_id
         for old in covered[covered > 0]:
             _ignore_small_pieces(lab, int(old), min_visible)
-        centres.append((cy, cx, radius))
         next_id += 1
     return out, lab
 
