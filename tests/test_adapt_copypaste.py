@@ -154,3 +154,18 @@ def test_teacher_labels_of_the_sample_follow_analyze():
     assert labels.max() > 50 and np.any(labels == IGNORE)
     analyzed = segment_cnn(m, "unet")[: labels.shape[0]]
     assert np.mean(analyzed[confident] > 0) > 0.99  # confident particles are analyze's particles
+
+
+def test_copy_paste_source_pads_canvases_smaller_than_the_window_with_ignore():
+    image, labels = _scene()  # 80 x 120
+    cutouts = isolated_cutouts(image, labels, min_area=10)
+    source = CopyPasteSource([(image, labels)], [cutouts], size=160, seed=1)
+    img, lab = source(0)
+    assert img.shape == lab.shape == (160, 160)
+    pad = np.ones((160, 160), bool)
+    pad[:80, :120] = False
+    # the margin is ignored (its reflected particles are neither particles nor background),
+    # except where a particle was pasted into it
+    assert np.all((lab[pad] == IGNORE) | (lab[pad] > labels.max()))
+    assert np.mean(lab[pad] == IGNORE) > 0.5
+    assert lab.max() > labels.max()  # particles were pasted

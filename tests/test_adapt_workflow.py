@@ -312,3 +312,49 @@ def test_tune_and_save_keeps_given_thresholds_and_reports_both_scores(tmp_path):
     assert 0 <= scores["f1"] <= 1 and 0 <= scores["f1_tuned_thresholds"] <= 1
     tuned = InstanceThresholds.from_dict(metadata["thresholds_validation_tuned"])
     assert isinstance(tuned, InstanceThresholds)
+
+
+def test_teacher_brings_images_of_another_magnification_to_one_particle_scale(monkeypatch):
+    from nanosizer.adapt import pseudo
+    from nanosizer.adapt.workflow import _scaled_styles, _teacher_canvases
+    from nanosizer.io import Micrograph
+    from nanosizer.synth import ImageStyle
+
+    (image, labels), _ = _val_pairs()
+    big = ndi.zoom(image, 2, order=1), ndi.zoom(labels, 2, order=0)  # 2x the magnification
+    shots = [(image, labels, 1.0), (image, labels, 1.0), (*big, 0.5)]
+    micrographs = [Micrograph(i) for i, _, _ in shots]
+    teacher_of = {id(m): (lab, zoom) for m, (_, lab, zoom) in zip(micrographs, shots)}
+    monkeypatch.setattr(pseudo, "teacher_labels", lambda m, model, device: teacher_of[id(m)])
+    report = {}
+    teacher = _teacher_canvases(AdaptConfig(init_model="unet"), micrographs, report)
+    assert teacher.zoom == 1.0 and teacher.factors == [1.0, 1.0, 0.5] and teacher.mixed
+    assert report["selftrain_pseudo"]["image_zooms"] == [1.0, 1.0, 0.5]
+    assert teacher.canvases[2][0].shape == image.shape  # zoomed out to the others' scale
+    areas = [np.bincount(lab.ravel())[1:] for _, lab in teacher.canvases]
+    assert np.median(areas[2]) == pytest.approx(np.median(areas[0]), rel=0.15)
+    assert teacher.labels[2].shape == big[1].shape  # anchors stay at the image's resolution
+    style = ImageStyle(True, 0.15, 0.85, 0.02, 0.8, 20.0, 0.3, None)
+    other = Micrograph(image)  # not pseudo-labelled (e.g. it has a transmission twin)
+    scaled = _scaled_styles([style] * 3, [other, micrographs[0], micrographs[2]],
+                            micrographs, teacher)
+    assert scaled[0] == scaled[1] == style and scaled[2].size_px == pytest.approx(10.0)
+    assert not _teacher_canvases(AdaptConfig(init_model="unet"), micrographs[:2], {}).mixed
+
+
+@pytest.mark.parametrize("kept", ["initial", "adapted"])
+def test_a_turned_down_adapted_model_is_kept_beside_the_initial_one(tmp_path, kept):
+    from nanosizer.adapt.workflow import REJECTED, _finish
+    from nanosizer.nn import create_model, load_model, save_model
+
+    work, out = tmp_path / "work", tmp_path / "out"
+    save_model(work / "candidate", create_model("unet", depth=2, base_channels=4), {"zoom": 1.0})
+    out.mkdir()
+    report = {"kept": kept}
+    _finish(out, work, report)
+    saved = json.loads((out / "adapt" / "report.json").read_text())
+    if kept == "initial":
+        assert saved["rejected_model"] == f"adapt/{REJECTED}"
+        assert load_model(out / "adapt" / REJECTED).metadata["zoom"] == 1.0
+    else:
+        assert "rejected_model" not in saved and not (out / "adapt" / REJECTED).exists()

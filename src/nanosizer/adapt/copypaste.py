@@ -223,7 +223,8 @@ class CopyPasteSource:
     """Picklable ``index -> (image, labels)`` of copy-paste composites of the user's images.
 
     Item ``i`` is a random ``size`` x ``size`` window of a random canvas (image + pseudo-labels)
-    with particles pasted in until they add 10-35 % of the window's area (at most 40).
+    with particles pasted in until they add 10-35 % of the window's area (at most 40); canvases
+    smaller than ``size`` are padded (image by reflection, labels with IGNORE).
     Cutouts come from the same image as the canvas when it has any, else from all images.
 
     Parameters
@@ -253,7 +254,23 @@ class CopyPasteSource:
         sh, sw = min(self.size, h), min(self.size, w)
         y, x = int(rng.integers(0, h - sh + 1)), int(rng.integers(0, w - sw + 1))
         window = (slice(y, y + sh), slice(x, x + sw))
+        image, labels = _padded(image[window], labels[window], self.size)
         cutouts = self.cutouts[k] or self.all_cutouts
         mean_area = float(np.mean([c.mask.sum() for c in cutouts]))
-        n = int(min(40, max(1, round(rng.uniform(0.10, 0.35) * sh * sw / mean_area))))
-        return paste_particles(image[window], labels[window], cutouts, n, rng, p_behind=P_BEHIND)
+        n = int(min(40, max(1, round(rng.uniform(0.10, 0.35) * labels.size / mean_area))))
+        return paste_particles(image, labels, cutouts, n, rng, p_behind=P_BEHIND)
+
+
+def _padded(image: np.ndarray, labels: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """A window smaller than ``size`` padded to it: image by reflection, labels with IGNORE.
+
+    Canvases of images zoomed out for the network can be smaller than a training crop; padding
+    labels with background would teach the reflected particles as background.
+    """
+    h, w = labels.shape
+    pad = ((0, max(size - h, 0)), (0, max(size - w, 0)))
+    if not any(p for _, p in pad):
+        return image, labels
+    mode = "reflect" if min(h, w) > 1 else "edge"
+    return (np.pad(np.asarray(image, np.float32), pad, mode=mode),
+            np.pad(labels, pad, constant_values=IGNORE))

@@ -283,32 +283,85 @@ def _cyclegan_step(config, minutes, synth, micrographs, work, report) -> list:
     return pairs
 
 
-def _teacher_canvases(config: AdaptConfig, micrographs, report: dict):
-    """Pseudo-labels of the images by the initial model, their isolated particles, the zoom.
+@dataclass
+class _Teacher:
+    """Pseudo-labelled images of the initial model, ready for copy-paste self-training.
 
-    Returns ``(canvases, cutouts, zoom)``: per image ``(image, labels)`` with IGNORE where the
-    initial model is unsure, per image its :func:`~.copypaste.isolated_cutouts`, and the median
-    zoom at which the initial model saw the images (the adapted model keeps it).
+    Attributes
+    ----------
+    labels : list of ndarray
+        Per image, its pseudo-labels at the image's resolution (IGNORE where unsure).
+    canvases : list of (image, labels)
+        The same, resampled by ``factors`` so that every image's particles have the size they
+        have in the image seen at ``zoom``.
+    cutouts : list of list of Cutout
+        Per canvas, its :func:`~.copypaste.isolated_cutouts`.
+    zoom : float
+        The reference zoom: the median of the zooms at which the initial model saw the images,
+        snapped to one of the automatic zooms.
+    factors : list of float
+        Per image, its own zoom divided by ``zoom`` (all 1 when the images share one zoom).
+    """
+
+    labels: list
+    canvases: list
+    cutouts: list
+    zoom: float = 1.0
+    factors: list = field(default_factory=list)
+
+    @property
+    def mixed(self) -> bool:
+        """True when the images needed different zooms (the adapted model then chooses)."""
+        return any(f != 1.0 for f in self.factors)
+
+
+def _teacher_canvases(config: AdaptConfig, micrographs, report: dict) -> _Teacher:
+    """Pseudo-labels of the images by the initial model, resampled to one particle scale.
+
+    A folder may mix magnifications: the initial model (automatic zoom) then sees each image at
+    its own zoom.  Each canvas is resampled by its zoom relative to the reference zoom, so the
+    composites and the fine-tuning crops show particles at the size the network expects.
     """
     from ..segment.cnn import ZOOMS
     from .copypaste import isolated_cutouts
     from .pseudo import IGNORE, teacher_labels
 
-    canvases, cutouts, zooms = [], [], []
+    labels, zooms = [], []
     for m in micrographs:
-        labels, zoom = teacher_labels(m, config.init_model, device=config.device)
-        image = np.asarray(m.analysis_data, np.float32)
-        canvases.append((image, labels))
-        cutouts.append(isolated_cutouts(image, labels, min_area=max(12, round(30 * zoom**2))))
+        lab, zoom = teacher_labels(m, config.init_model, device=config.device)
+        labels.append(lab)
         zooms.append(zoom)
     zoom = float(np.exp(np.median(np.log(zooms)))) if zooms else 1.0
     zoom = min(ZOOMS, key=lambda z: abs(np.log(z / zoom)))  # one of the automatic zooms
+    factors = [z / zoom for z in zooms]
+    canvases = [_zoomed((np.asarray(m.analysis_data, np.float32), lab), f)
+                for m, lab, f in zip(micrographs, labels, factors)]
+    min_area = max(12, round(30 / zoom**2))  # 30 px as the network sees them
+    cutouts = [isolated_cutouts(image, lab, min_area=min_area) for image, lab in canvases]
+    teacher = _Teacher(labels, canvases, cutouts, zoom, factors)
     report["selftrain_pseudo"] = {
-        "confident_particles": int(sum(max(int(lab.max()), 0) for _, lab in canvases)),
-        "ignored_share": round(float(np.mean([np.mean(lab == IGNORE) for _, lab in canvases])), 4),
-        "isolated_particles": int(sum(len(c) for c in cutouts)), "zoom": zoom}
+        "confident_particles": int(sum(max(int(lab.max()), 0) for lab in labels)),
+        "ignored_share": round(float(np.mean([np.mean(lab == IGNORE) for lab in labels])), 4),
+        "isolated_particles": int(sum(len(c) for c in cutouts)), "zoom": zoom,
+        "image_zooms": zooms}
     log.info("pseudo-labels of the initial model: %s", report["selftrain_pseudo"])
-    return canvases, cutouts, zoom
+    return teacher
+
+
+def _scaled_styles(styles, micrographs, taught, teacher: _Teacher) -> list:
+    """``styles`` (one per micrograph) with particle size and blur scaled like the canvases.
+
+    ``taught`` are the micrographs (a subset of ``micrographs``) behind ``teacher``.
+    """
+    import dataclasses
+
+    factor = {id(m): f for m, f in zip(taught, teacher.factors)}
+    out = []
+    for m, style in zip(micrographs, styles):
+        f = factor.get(id(m), 1.0)
+        out.append(style if f == 1.0 else dataclasses.replace(
+            style, size_px=style.size_px * f, blur_px=max(style.blur_px * f, 0.2)))
+    return out
 
 
 def _full_frame(labels, micrographs) -> list[np.ndarray]:
@@ -452,17 +505,19 @@ def _keep_better(net, initial: dict | None, val, ft, report: dict) -> str:
 
 
 def _keep_anchors(net, initial, micrographs, anchors, val, ft, work: Path, report: dict, *,
-                  zoom: float = 1.0, thresholds=None) -> str:
+                  scale: dict | None = None, thresholds=None) -> str:
     """Put the initial weights back when the adapted network loses the initial confident particles.
 
-    The adapted network is written to a scratch model folder (at ``zoom``, with ``thresholds``
-    or thresholds tuned on ``val``) and run on the user's images like ``analyze``; see
-    :data:`MIN_ANCHOR_RECALL`.
+    The adapted network is written to a scratch model folder (with the zoom metadata ``scale``,
+    default a fixed zoom of 1, and ``thresholds`` or thresholds tuned on ``val``) and run on the
+    user's images like ``analyze``; see :data:`MIN_ANCHOR_RECALL`.
     """
     from .finetune import tune_and_save
 
     candidate = work / "candidate"
-    tune_and_save(candidate, net, val, {"zoom": zoom}, ft, overwrite=True, thresholds=thresholds)
+    tune_and_save(candidate, net, val, {"zoom": 1.0} if scale is None else scale, ft,
+                  overwrite=True,
+                  thresholds=thresholds)
     recall = anchor_recall(candidate, micrographs, anchors)
     report["anchor_particles"] = int(sum(int(a.max()) for a in anchors))
     report["anchor_recall"] = round(recall, 4)
@@ -471,6 +526,11 @@ def _keep_anchors(net, initial, micrographs, anchors, val, ft, work: Path, repor
                  "particles the initial one segments confidently in these images",
                  100 * recall, report["anchor_particles"])
     return report["kept"]
+
+
+#: Sub-folder of ``MODEL_DIR/adapt`` that receives the adapted model when a guard keeps the
+#: initial one (usable with ``analyze --model MODEL_DIR/adapt/rejected-model``).
+REJECTED = "rejected-model"
 
 
 #: At most this many images get a before/after overlay in ``MODEL_DIR/adapt/overlays``.
@@ -523,6 +583,10 @@ def _finish(out_dir: Path, work: Path, report: dict) -> None:
     for name in ("outline_gan", "cyclegan", "outlines"):
         if (work / name).is_dir():
             shutil.copytree(work / name, out_dir / "adapt" / name)
+    if report.get("kept") == "initial" and (work / "candidate").is_dir():
+        # the adapted model the anchor guard turned down, for the user to inspect or use
+        shutil.copytree(work / "candidate", out_dir / "adapt" / REJECTED)
+        report["rejected_model"] = f"adapt/{REJECTED}"
     (out_dir / "adapt").mkdir(exist_ok=True)
     text = json.dumps(report, indent=2, default=str, allow_nan=True)
     (out_dir / "adapt" / "report.json").write_text(text + "\n", encoding="utf-8")
@@ -569,17 +633,19 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
         outlines = _outline_step(config, clock.minutes(BUDGET_SHARES["wgan"]), work, report)
         styles = [estimate_style([str(p)]) for p in paths]
         report["styles"] = {p.name: asdict(s) for p, s in zip(paths, styles)}
-        synth = _LikeSynth(styles, max(config.tile, 256), config.seed, outlines)
         train, val = _split_val(real)
-        canvases, cutouts, zoom = [], [], 1.0
+        teacher = _Teacher([], [], [])
         if unpaired and config.self_training and config.init_model is not None:
-            canvases, cutouts, zoom = _teacher_canvases(config, unpaired, report)
+            teacher = _teacher_canvases(config, unpaired, report)
+            styles = _scaled_styles(styles, micrographs, unpaired, teacher)
+        zoom = teacher.zoom
+        synth = _LikeSynth(styles, max(config.tile, 256), config.seed, outlines)
         paste = None
-        if sum(len(c) for c in cutouts) >= MIN_CUTOUTS:
+        if sum(len(c) for c in teacher.cutouts) >= MIN_CUTOUTS:
             window = 16 * int(np.ceil(config.tile / (0.8 * zoom) / 16)) + 64
-            paste = CopyPasteSource(canvases, cutouts, window, config.seed)
+            paste = CopyPasteSource(teacher.canvases, teacher.cutouts, window, config.seed)
         else:  # too few isolated particles to paste: the pseudo-labelled images alone
-            train += canvases
+            train += teacher.canvases
         if config.cyclegan == "on" or (config.cyclegan == "auto" and not real and paste is None):
             rendered = _cyclegan_step(config, clock.minutes(BUDGET_SHARES["cyclegan"]), synth,
                                       micrographs, work, report)
@@ -597,7 +663,7 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
         # that the user's images got worse (validation data are then rendered or pasted)
         anchors = []
         if initial is not None and not real:
-            anchors = (_full_frame([lab for _, lab in canvases], micrographs) if canvases
+            anchors = (_full_frame(teacher.labels, micrographs) if teacher.labels
                        else anchor_particles(config.init_model, micrographs))
         if initial is not None:
             f1 = _tuned_thresholds(net, val, _eval_config(config))[1]
@@ -608,18 +674,20 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
                             scale_range=(0.8 * zoom, 1.25 * zoom))
         report["finetune"] = finetune(net, train, ft, source)
         log.info("fine-tuning: %s", report["finetune"])
+        # images of one magnification keep their zoom; mixed ones get the automatic zoom
+        scale = {**({} if teacher.mixed else {"zoom": zoom}),
+                 **_zoom_thresholds_of(config.init_model)}
         kept = _keep_better(net, initial, val, ft, report)
         if kept == "adapted" and anchors:
             kept = _keep_anchors(net, initial, micrographs, anchors, val, ft, work, report,
-                                 zoom=zoom, thresholds=_kept_thresholds(config, real))
+                                 scale=scale, thresholds=_kept_thresholds(config, real))
         about = {"init_model": init_source, "training_command": command,
                  "adapt_config": asdict(config), "training_minutes": round(clock.elapsed(), 2)}
         if kept == "initial":  # the initial model unchanged (thresholds, automatic zoom)
             _save_initial(out_dir, net, config.init_model, about)
             report["val_scores"] = {"kept": "initial"}
-        else:  # fitted to these images at their scale: no automatic zoom
-            metadata = {"trained_on": "adapt", **about, "zoom": zoom,
-                        **_zoom_thresholds_of(config.init_model)}
+        else:  # fitted to these images at their scale
+            metadata = {"trained_on": "adapt", **about, **scale}
             sizes = [np.maximum(lab, 0) for _, lab in train] if zoom == 1.0 else []
             report["val_scores"] = tune_and_save(out_dir, net, val, metadata, ft,
                                                  size_labels=sizes,

@@ -91,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
     if report.get("kept") == "initial":
         print(f"adapting did not help (see {args.out}/adapt/report.json): the initial model was "
               f"written to {args.out} unchanged, in {report['minutes']:.1f} min")
+        if report.get("rejected_model"):
+            print(f"the adapted model it turned down: {args.out}/{report['rejected_model']}")
     else:
         print(f"adapted model written to {args.out} in {report['minutes']:.1f} min (validation "
               f"F1 {scores.get('f1', float('nan')):.3f} on {scores.get('n_images', 0)} images)")
