@@ -256,6 +256,43 @@ def test_adapted_network_that_loses_the_confident_particles_is_not_kept(tmp_path
     assert all(torch.equal(net.state_dict()[k], v) for k, v in initial.items())
 
 
+@pytest.mark.parametrize("ratio, kept", [(3.5, "initial"), (1.2, "adapted")])
+def test_adapted_network_that_shatters_particles_is_not_kept(tmp_path, monkeypatch, ratio, kept):
+    import torch
+
+    from nanosizer.adapt import workflow
+    from nanosizer.io import Micrograph
+
+    pairs = _val_pairs()
+    micrographs = [Micrograph(image) for image, _ in pairs]
+    net, _ = initial_network(None, "unet", device="cpu")
+    initial = {k: torch.zeros_like(v) for k, v in workflow._snapshot(net).items()}
+    monkeypatch.setattr(workflow, "anchor_recall", lambda *args: 1.0)  # keeps every anchor ...
+    monkeypatch.setattr(workflow, "particle_count_ratio", lambda *args: ratio)  # ... and more
+    report = {"kept": "adapted"}
+    assert workflow._keep_anchors(net, initial, micrographs, [p[1] for p in pairs], pairs,
+                                  FinetuneConfig(device="cpu"), tmp_path, report,
+                                  init_model="unet") == kept == report["kept"]
+    assert report["particle_count_ratio"] == ratio
+
+
+def test_particle_count_ratio_pools_the_images(monkeypatch):
+    from nanosizer.adapt.workflow import particle_count_ratio
+    from nanosizer.io import Micrograph
+    from nanosizer.segment import cnn
+
+    def fake(micrograph, model):  # "many" finds 2 particles more per image than "few"
+        count = {"many": 4, "few": 2}[model] + int(micrograph.data[0, 0])
+        labels = np.zeros((8, 8), np.int32)
+        labels[0, :count] = np.arange(1, count + 1)
+        return labels
+
+    monkeypatch.setattr(cnn, "segment_cnn", fake)
+    images = [Micrograph(np.full((8, 8), k)) for k in (0, 2)]  # "few" finds 2 and 4
+    assert particle_count_ratio("many", "few", images) == pytest.approx(10 / 6)
+    assert np.isnan(particle_count_ratio("many", "few", [Micrograph(np.full((8, 8), -2))]))
+
+
 def test_kept_initial_model_is_written_with_its_own_metadata(tmp_path):
     from nanosizer.adapt.workflow import _save_initial
     from nanosizer.nn import create_model, load_model, save_model
@@ -358,3 +395,14 @@ def test_a_turned_down_adapted_model_is_kept_beside_the_initial_one(tmp_path, ke
         assert load_model(out / "adapt" / REJECTED).metadata["zoom"] == 1.0
     else:
         assert "rejected_model" not in saved and not (out / "adapt" / REJECTED).exists()
+
+
+def test_spread_subset_keeps_the_ends_and_the_order():
+    from nanosizer.adapt.workflow import spread_subset
+
+    items = list(range(100))
+    picked = spread_subset(items, 24)
+    assert len(picked) == 24 == len(set(picked)) and picked == sorted(picked)
+    assert picked[0] == 0 and picked[-1] == 99
+    assert max(np.diff(picked)) - min(np.diff(picked)) <= 1  # evenly spread
+    assert spread_subset(items[:5], 24) == items[:5] and spread_subset(items, 1) == [0]

@@ -12,7 +12,8 @@ HELP = "Adapt the CNN segmentation model to your own unlabelled micrographs with
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``nanosizer adapt``."""
     parser.add_argument("images", nargs="+", metavar="IMAGES",
-                        help="micrographs to adapt to (files, folders or glob patterns)")
+                        help="micrographs to adapt to (files, folders or glob patterns; of more "
+                             "than 24, 24 evenly spread ones are used)")
     parser.add_argument("--out", required=True, metavar="MODEL_DIR",
                         help="new model folder, usable with 'nanosizer analyze --model MODEL_DIR'")
     parser.add_argument("--budget", type=float, default=20.0, metavar="MINUTES",
