@@ -193,15 +193,15 @@ def _val_pairs(n=2):
 def test_keep_better_restores_the_initial_weights_only_when_adapting_lost(initial_f1, kept):
     import torch
 
-    from nanosizer.adapt.workflow import _keep_better, _snapshot
+    from nanosizer.adapt.guards import keep_better, snapshot
 
     net, _ = initial_network(None, "unet", device="cpu")
-    initial = _snapshot(net)
+    initial = snapshot(net)
     with torch.no_grad():
         for p in net.parameters():
             p.add_(1.0)  # "adapting" changed every weight
     report = {"initial_val_f1": initial_f1}
-    assert _keep_better(net, initial, _val_pairs(), FinetuneConfig(device="cpu"), report) == kept
+    assert keep_better(net, initial, _val_pairs(), FinetuneConfig(device="cpu"), report) == kept
     assert report["kept"] == kept and 0.0 <= report["adapted_val_f1"] <= 1.0
     state = net.state_dict()
     same = all(torch.equal(state[k], v) for k, v in initial.items())
@@ -237,19 +237,19 @@ def test_adapted_models_keep_the_initial_models_zoom_thresholds(tmp_path):
 def test_adapted_network_that_loses_the_confident_particles_is_not_kept(tmp_path):
     import torch
 
-    from nanosizer.adapt.workflow import _keep_anchors, _snapshot
+    from nanosizer.adapt.guards import keep_anchors, snapshot
     from nanosizer.io import Micrograph
 
     pairs = _val_pairs()
     micrographs = [Micrograph(image) for image, _ in pairs]
     anchors = [labels for _, labels in pairs]  # "confident particles" of the initial model
     net, _ = initial_network(None, "unet", device="cpu")
-    initial = _snapshot(net)
+    initial = snapshot(net)
     with torch.no_grad():
         for p in net.parameters():
             p.mul_(0.0)  # adapting destroyed the network: it finds nothing
     report = {"kept": "adapted"}
-    kept = _keep_anchors(net, initial, micrographs, anchors, pairs, FinetuneConfig(device="cpu"),
+    kept = keep_anchors(net, initial, micrographs, anchors, pairs, FinetuneConfig(device="cpu"),
                          tmp_path, report)
     assert kept == "initial" == report["kept"] and report["anchor_recall"] == 0.0
     assert report["anchor_particles"] == sum(int(a.max()) for a in anchors) > 0
@@ -260,24 +260,24 @@ def test_adapted_network_that_loses_the_confident_particles_is_not_kept(tmp_path
 def test_adapted_network_that_shatters_particles_is_not_kept(tmp_path, monkeypatch, ratio, kept):
     import torch
 
-    from nanosizer.adapt import workflow
+    from nanosizer.adapt import guards
     from nanosizer.io import Micrograph
 
     pairs = _val_pairs()
     micrographs = [Micrograph(image) for image, _ in pairs]
     net, _ = initial_network(None, "unet", device="cpu")
-    initial = {k: torch.zeros_like(v) for k, v in workflow._snapshot(net).items()}
-    monkeypatch.setattr(workflow, "anchor_recall", lambda *args: 1.0)  # keeps every anchor ...
-    monkeypatch.setattr(workflow, "particle_count_ratio", lambda *args: ratio)  # ... and more
+    initial = {k: torch.zeros_like(v) for k, v in guards.snapshot(net).items()}
+    monkeypatch.setattr(guards, "anchor_recall", lambda *args: 1.0)  # keeps every anchor ...
+    monkeypatch.setattr(guards, "particle_count_ratio", lambda *args: ratio)  # ... and more
     report = {"kept": "adapted"}
-    assert workflow._keep_anchors(net, initial, micrographs, [p[1] for p in pairs], pairs,
+    assert guards.keep_anchors(net, initial, micrographs, [p[1] for p in pairs], pairs,
                                   FinetuneConfig(device="cpu"), tmp_path, report,
                                   init_model="unet") == kept == report["kept"]
     assert report["particle_count_ratio"] == ratio
 
 
 def test_particle_count_ratio_pools_the_images(monkeypatch):
-    from nanosizer.adapt.workflow import particle_count_ratio
+    from nanosizer.adapt.guards import particle_count_ratio
     from nanosizer.io import Micrograph
     from nanosizer.segment import cnn
 
@@ -353,7 +353,7 @@ def test_tune_and_save_keeps_given_thresholds_and_reports_both_scores(tmp_path):
 
 def test_teacher_brings_images_of_another_magnification_to_one_particle_scale(monkeypatch):
     from nanosizer.adapt import pseudo
-    from nanosizer.adapt.workflow import _scaled_styles, _teacher_canvases
+    from nanosizer.adapt.teacher import scaled_styles, teacher_canvases
     from nanosizer.io import Micrograph
     from nanosizer.synth import ImageStyle
 
@@ -363,20 +363,19 @@ def test_teacher_brings_images_of_another_magnification_to_one_particle_scale(mo
     micrographs = [Micrograph(i) for i, _, _ in shots]
     teacher_of = {id(m): (lab, zoom) for m, (_, lab, zoom) in zip(micrographs, shots)}
     monkeypatch.setattr(pseudo, "teacher_labels", lambda m, model, device: teacher_of[id(m)])
-    report = {}
-    teacher = _teacher_canvases(AdaptConfig(init_model="unet"), micrographs, report)
+    teacher = teacher_canvases(micrographs, "unet")
     assert teacher.zoom == 1.0 and teacher.factors == [1.0, 1.0, 0.5] and teacher.mixed
-    assert report["selftrain_pseudo"]["image_zooms"] == [1.0, 1.0, 0.5]
+    assert teacher.summary()["image_zooms"] == [1.0, 1.0, 0.5]
     assert teacher.canvases[2][0].shape == image.shape  # zoomed out to the others' scale
     areas = [np.bincount(lab.ravel())[1:] for _, lab in teacher.canvases]
     assert np.median(areas[2]) == pytest.approx(np.median(areas[0]), rel=0.15)
     assert teacher.labels[2].shape == big[1].shape  # anchors stay at the image's resolution
     style = ImageStyle(True, 0.15, 0.85, 0.02, 0.8, 20.0, 0.3, None)
     other = Micrograph(image)  # not pseudo-labelled (e.g. it has a transmission twin)
-    scaled = _scaled_styles([style] * 3, [other, micrographs[0], micrographs[2]],
-                            micrographs, teacher)
+    scaled = scaled_styles([style] * 3, [other, micrographs[0], micrographs[2]], micrographs,
+                           teacher)
     assert scaled[0] == scaled[1] == style and scaled[2].size_px == pytest.approx(10.0)
-    assert not _teacher_canvases(AdaptConfig(init_model="unet"), micrographs[:2], {}).mixed
+    assert not teacher_canvases(micrographs[:2], "unet").mixed
 
 
 @pytest.mark.parametrize("kept", ["initial", "adapted"])
@@ -406,3 +405,12 @@ def test_spread_subset_keeps_the_ends_and_the_order():
     assert picked[0] == 0 and picked[-1] == 99
     assert max(np.diff(picked)) - min(np.diff(picked)) <= 1  # evenly spread
     assert spread_subset(items[:5], 24) == items[:5] and spread_subset(items, 1) == [0]
+
+
+def test_the_zoom_model_of_an_adapted_model_is_a_shipped_name_or_an_absolute_folder(tmp_path):
+    from nanosizer.adapt.workflow import _model_reference
+    from nanosizer.nn import create_model, save_model
+
+    assert _model_reference("unet") == "unet"
+    save_model(tmp_path / "mine", create_model("unet", depth=2, base_channels=4), {})
+    assert _model_reference(str(tmp_path / "mine")) == str((tmp_path / "mine").resolve())

@@ -1,5 +1,7 @@
 """Tests of CNN segmentation (nanosizer.segment.cnn)."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -133,3 +135,27 @@ def test_a_model_with_a_fixed_zoom_uses_it(tmp_path):
     plain = save_model(tmp_path / "plain", net, META)
     mg = _micrograph()
     np.testing.assert_array_equal(segment_cnn(mg, fixed), segment_cnn(mg, plain, scale=0.5))
+
+
+def test_a_model_adapted_to_mixed_magnifications_lets_its_zoom_model_choose(tmp_path,
+                                                                            monkeypatch, caplog):
+    torch.manual_seed(0)
+    net = create_model("unet", depth=2, base_channels=4)
+    chooser = save_model(tmp_path / "chooser", net, META)
+    adapted = save_model(tmp_path / "adapted", net, {**META, "zoom_model": str(chooser)})
+    orphan = save_model(tmp_path / "orphan", net, {**META, "zoom_model": str(tmp_path / "gone")})
+    asked = []
+
+    def auto_zoom(loaded, image, mask, thresholds, **kw):
+        asked.append(Path(loaded.folder).name)
+        return 0.5, np.zeros((3, *image.shape), np.float32)
+
+    monkeypatch.setattr(cnn, "auto_zoom", auto_zoom)
+    mg = _micrograph()
+    assert cnn.segmentation_maps(mg, adapted, return_zoom=True)[2] == 0.5
+    assert asked == ["chooser"]  # the zoom model chose, the adapted model segments at 0.5
+    np.testing.assert_array_equal(segment_cnn(mg, adapted), segment_cnn(mg, chooser, scale=0.5))
+    asked.clear()
+    with caplog.at_level("WARNING", logger="nanosizer.segment"):
+        assert cnn.segmentation_maps(mg, orphan, return_zoom=True)[2] == 0.5
+    assert asked == ["orphan"] and "not found" in caplog.text  # falls back to its own choice

@@ -6,6 +6,7 @@ Steps (each optional, each timed against its share of the budget):
    (hand-corrected) pairs (:mod:`.pairs_io`);
 2. pseudo-labels of the other images by the initial model, run as ``analyze`` runs it
    (:func:`.pseudo.teacher_labels`): confident particles are labels, the rest is ignored;
+   images of different magnifications are resampled to one particle scale (:mod:`.teacher`);
 3. copy-paste composites (:mod:`.copypaste`): the isolated confident particles pasted back
    into the images, touching and overlapping others, with exact labels;
 4. outline WGAN-GP (:mod:`.wgan`) on example outlines, whose samples become a shape family of
@@ -15,8 +16,8 @@ Steps (each optional, each timed against its share of the budget):
    training pairs (particles it failed to draw are removed from the labels) — used when there
    are neither real pairs nor enough particles to paste;
 7. fine-tuning (self-training) of the initial network on all of these (:mod:`.finetune`);
-8. thresholds (tuned on held-out real strips, else the initial model's), the two guards
-   against an adapted model worse than the initial one, and the model folder.
+8. thresholds (tuned on held-out real strips, else the initial model's), the guards against
+   an adapted model worse than the initial one (:mod:`.guards`), and the model folder.
 """
 
 from __future__ import annotations
@@ -31,6 +32,13 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from .guards import (  # re-exported: the adapt API of sessions 3-4
+    MAX_COUNT_RATIO,
+    MIN_ANCHOR_RECALL,
+    anchor_particles,
+    anchor_recall,
+    particle_count_ratio,
+)
 
 __all__ = ["AdaptConfig", "BUDGET_SHARES", "MAX_COUNT_RATIO", "MAX_IMAGES", "MAX_OVERLAYS",
            "MIN_ANCHOR_RECALL", "MIN_CUTOUTS", "REJECTED", "adapt", "anchor_particles",
@@ -45,21 +53,6 @@ BUDGET_SHARES = {"wgan": 0.06, "cyclegan": 0.25}
 #: Fewest isolated particles in the user's images for copy-paste composites; with fewer, the
 #: CycleGAN renders training images instead (``--cyclegan auto``).
 MIN_CUTOUTS = 5
-
-
-#: Share of the initial model's confident particles on the user's images that the adapted model
-#: must still find (IoU >= 0.5); below it the initial network is kept.  Measured (adapted model
-#: scored against manual or exact labels): 0.94-0.99 on runs that helped (BAM frames, TiO2-like
-#: synthetic), 0.82 on 10 EMPS SEM images of mixed magnification where it helped (F1 0.688 ->
-#: 0.747: it re-segments some of the initial model's confident but wrong particles), 0.74 on 8
-#: mixed EMPS SEM/TEM images where it shattered particles (F1 0.632 -> 0.214).
-MIN_ANCHOR_RECALL = 0.8
-
-#: Most particles the adapted model may find in the user's images, relative to the initial
-#: model; more means it shatters particles (8 mixed EMPS SEM/TEM images: 3.5 x, F1 0.632 ->
-#: 0.214), while runs that helped found 0.9-1.1 x.  Splitting merged agglomerates legitimately
-#: adds particles (hand-corrected BAM crops hold 1.25 x the default UNet's count), hence 1.5.
-MAX_COUNT_RATIO = 1.5
 
 
 @dataclass(frozen=True)
@@ -292,122 +285,6 @@ def _cyclegan_step(config, minutes, synth, micrographs, work, report) -> list:
     return pairs
 
 
-@dataclass
-class _Teacher:
-    """Pseudo-labelled images of the initial model, ready for copy-paste self-training.
-
-    Attributes
-    ----------
-    labels : list of ndarray
-        Per image, its pseudo-labels at the image's resolution (IGNORE where unsure).
-    canvases : list of (image, labels)
-        The same, resampled by ``factors`` so that every image's particles have the size they
-        have in the image seen at ``zoom``.
-    cutouts : list of list of Cutout
-        Per canvas, its :func:`~.copypaste.isolated_cutouts`.
-    zoom : float
-        The reference zoom: the median of the zooms at which the initial model saw the images,
-        snapped to one of the automatic zooms.
-    factors : list of float
-        Per image, its own zoom divided by ``zoom`` (all 1 when the images share one zoom).
-    """
-
-    labels: list
-    canvases: list
-    cutouts: list
-    zoom: float = 1.0
-    factors: list = field(default_factory=list)
-
-    @property
-    def mixed(self) -> bool:
-        """True when the images needed different zooms (the adapted model then chooses)."""
-        return any(f != 1.0 for f in self.factors)
-
-
-def _teacher_canvases(config: AdaptConfig, micrographs, report: dict) -> _Teacher:
-    """Pseudo-labels of the images by the initial model, resampled to one particle scale.
-
-    A folder may mix magnifications: the initial model (automatic zoom) then sees each image at
-    its own zoom.  Each canvas is resampled by its zoom relative to the reference zoom, so the
-    composites and the fine-tuning crops show particles at the size the network expects.
-    """
-    from ..segment.cnn import ZOOMS
-    from .copypaste import isolated_cutouts
-    from .pseudo import IGNORE, teacher_labels
-
-    labels, zooms = [], []
-    for m in micrographs:
-        lab, zoom = teacher_labels(m, config.init_model, device=config.device)
-        labels.append(lab)
-        zooms.append(zoom)
-    zoom = float(np.exp(np.median(np.log(zooms)))) if zooms else 1.0
-    zoom = min(ZOOMS, key=lambda z: abs(np.log(z / zoom)))  # one of the automatic zooms
-    factors = [z / zoom for z in zooms]
-    canvases = [_zoomed((np.asarray(m.analysis_data, np.float32), lab), f)
-                for m, lab, f in zip(micrographs, labels, factors)]
-    min_area = max(12, round(30 / zoom**2))  # 30 px as the network sees them
-    cutouts = [isolated_cutouts(image, lab, min_area=min_area) for image, lab in canvases]
-    teacher = _Teacher(labels, canvases, cutouts, zoom, factors)
-    report["selftrain_pseudo"] = {
-        "confident_particles": int(sum(max(int(lab.max()), 0) for lab in labels)),
-        "ignored_share": round(float(np.mean([np.mean(lab == IGNORE) for lab in labels])), 4),
-        "isolated_particles": int(sum(len(c) for c in cutouts)), "zoom": zoom,
-        "image_zooms": zooms}
-    log.info("pseudo-labels of the initial model: %s", report["selftrain_pseudo"])
-    return teacher
-
-
-def _scaled_styles(styles, micrographs, taught, teacher: _Teacher) -> list:
-    """``styles`` (one per micrograph) with particle size and blur scaled like the canvases.
-
-    ``taught`` are the micrographs (a subset of ``micrographs``) behind ``teacher``.
-    """
-    import dataclasses
-
-    factor = {id(m): f for m, f in zip(taught, teacher.factors)}
-    out = []
-    for m, style in zip(micrographs, styles):
-        f = factor.get(id(m), 1.0)
-        out.append(style if f == 1.0 else dataclasses.replace(
-            style, size_px=style.size_px * f, blur_px=max(style.blur_px * f, 0.2)))
-    return out
-
-
-def _full_frame(labels, micrographs) -> list[np.ndarray]:
-    """Pseudo-labels of the analysed rows as particle labels of the whole frames (IGNORE -> 0)."""
-    frames = []
-    for lab, m in zip(labels, micrographs):
-        full = np.zeros(m.shape, np.int32)
-        full[: lab.shape[0]] = np.maximum(lab, 0)
-        frames.append(full)
-    return frames
-
-
-def _zoomed(pair, zoom: float):
-    """An (image, labels) pair resampled by ``zoom`` (linear / nearest), as the network sees it."""
-    if zoom == 1.0:
-        return pair
-    from scipy import ndimage as ndi
-
-    image, labels = pair
-    kw = {"mode": "nearest", "grid_mode": True}
-    return (ndi.zoom(np.asarray(image, np.float32), zoom, order=1, **kw),
-            ndi.zoom(np.asarray(labels, np.int32), zoom, order=0, **kw))
-
-
-def _tuned_thresholds(net, val, ft):
-    """Thresholds tuned on ``val`` and the F1 they reach (defaults and nan without ``val``)."""
-    from ..segment.instances import InstanceThresholds
-    from ..train import evaluate, normalize_image, tune_thresholds
-
-    if not val:
-        return InstanceThresholds(), float("nan")
-    norm = [(normalize_image(np.asarray(i, np.float32)), lab) for i, lab in val]
-    _, probs = evaluate(net, norm, device=ft.device, amp=ft.amp,
-                        thresholds=InstanceThresholds(), contact_width=ft.contact_width)
-    return tune_thresholds(probs, [lab for _, lab in norm])
-
-
 def _eval_config(config: AdaptConfig):
     """The evaluation settings (device, precision, contact width) of a fine-tuning run."""
     from .finetune import FinetuneConfig
@@ -433,6 +310,13 @@ def _kept_thresholds(config: AdaptConfig, real):
     return InstanceThresholds.from_dict(stored) if stored else None
 
 
+def _model_reference(model: str) -> str:
+    """A shipped model's name, else the absolute path of the model folder."""
+    from ..segment.cnn import SHIPPED_MODELS, resolve_model
+
+    return model if model in SHIPPED_MODELS else str(resolve_model(model))
+
+
 def _zoom_thresholds_of(init_model: str | None) -> dict:
     """``{"zoom_thresholds": ...}`` of the initial model when it stores them (else empty)."""
     if init_model is None:
@@ -444,36 +328,6 @@ def _zoom_thresholds_of(init_model: str | None) -> dict:
     return {"zoom_thresholds": stored} if stored else {}
 
 
-def anchor_particles(model, micrographs) -> list[np.ndarray]:
-    """The particles ``model`` segments confidently in each micrograph (as ``analyze`` would).
-
-    Confident: mean foreground probability >= 0.85, mean contact probability < 0.5, not on
-    the border (:func:`nanosizer.adapt.pseudo.confident_labels`).  They are the initial model's
-    most reliable particles; an adapted model that loses many of them has got worse on the
-    user's images, whatever its score on synthetic validation data.
-    """
-    from ..segment.cnn import segmentation_maps
-    from .pseudo import confident_labels
-
-    anchors = []
-    for m in micrographs:
-        probs, thresholds = segmentation_maps(m, model)
-        anchors.append(confident_labels(probs, thresholds, mask=m.analysis_mask)[1])
-    return anchors
-
-
-def anchor_recall(model, micrographs, anchors) -> float:
-    """Pooled share of the ``anchors`` particles that ``model`` finds (IoU >= 0.5); nan if none."""
-    from ..evaluate import score_instances
-    from ..segment.cnn import segment_cnn
-
-    found = total = 0
-    for m, anchor in zip(micrographs, anchors):
-        s = score_instances(anchor, segment_cnn(m, model))
-        found, total = found + s["tp"], total + s["n_true"]
-    return found / total if total else float("nan")
-
-
 def _save_initial(out_dir: Path, net, init_model: str, about: dict) -> None:
     """Write ``net`` (holding the initial weights) with the initial model's own metadata."""
     from ..nn import load_metadata, save_model
@@ -483,78 +337,6 @@ def _save_initial(out_dir: Path, net, init_model: str, about: dict) -> None:
     metadata.update(trained_on=f"{metadata.get('trained_on', 'unknown')}, kept by adapt",
                     adapt=about)
     save_model(out_dir, net, metadata)
-
-
-def _snapshot(net) -> dict:
-    return {k: v.detach().clone() for k, v in net.state_dict().items()}
-
-
-def _restore(net, initial: dict, report: dict, why: str, *args) -> None:
-    """Put the initial weights back into ``net``, log ``why`` and record it in ``report``."""
-    log.warning(why + ": keeping the initial network", *args)
-    net.load_state_dict(initial)
-    report["kept"] = "initial"
-
-
-def _keep_better(net, initial: dict | None, val, ft, report: dict) -> str:
-    """Put the initial weights back into ``net`` when adapting made the validation F1 worse.
-
-    Returns ``'adapted'`` or ``'initial'`` (also stored in ``report["kept"]``).  Without an
-    initial model or validation data there is nothing to compare and the adapted network stays.
-    """
-    report["kept"] = "adapted"
-    if initial is None or not val or "initial_val_f1" not in report:
-        return report["kept"]
-    adapted_f1 = round(_tuned_thresholds(net, val, ft)[1], 4)
-    report["adapted_val_f1"] = adapted_f1
-    if adapted_f1 < report["initial_val_f1"]:
-        _restore(net, initial, report, "the adapted network scores validation F1 %.3f < %.3f of "
-                 "the initial one", adapted_f1, report["initial_val_f1"])
-    return report["kept"]
-
-
-def particle_count_ratio(model, reference, micrographs) -> float:
-    """Particles ``model`` finds in ``micrographs`` over those ``reference`` finds (pooled).
-
-    Both are run as ``analyze`` runs them; nan when ``reference`` finds none.
-    """
-    from ..segment.cnn import segment_cnn
-
-    counts = np.array([[len(np.unique(segment_cnn(m, net))) - 1 for net in (model, reference)]
-                       for m in micrographs]).sum(axis=0)
-    return float(counts[0] / counts[1]) if counts[1] else float("nan")
-
-
-def _keep_anchors(net, initial, micrographs, anchors, val, ft, work: Path, report: dict, *,
-                  scale: dict | None = None, thresholds=None, init_model=None) -> str:
-    """Put the initial weights back when the adapted network loses the initial confident
-    particles or shatters particles.
-
-    The adapted network is written to a scratch model folder (with the zoom metadata ``scale``,
-    default a fixed zoom of 1, and ``thresholds`` or thresholds tuned on ``val``) and run on the
-    user's images like ``analyze``; see :data:`MIN_ANCHOR_RECALL` and, when ``init_model`` is
-    given, :data:`MAX_COUNT_RATIO`.
-    """
-    from .finetune import tune_and_save
-
-    candidate = work / "candidate"
-    tune_and_save(candidate, net, val, {"zoom": 1.0} if scale is None else scale, ft,
-                  overwrite=True, thresholds=thresholds)
-    recall = anchor_recall(candidate, micrographs, anchors)
-    report["anchor_particles"] = int(sum(int(a.max()) for a in anchors))
-    report["anchor_recall"] = round(recall, 4)
-    if recall < MIN_ANCHOR_RECALL:
-        _restore(net, initial, report, "the adapted network finds only %.0f %% of the %d "
-                 "particles the initial one segments confidently in these images",
-                 100 * recall, report["anchor_particles"])
-        return report["kept"]
-    if init_model is not None:
-        ratio = particle_count_ratio(candidate, init_model, micrographs)
-        report["particle_count_ratio"] = round(ratio, 4)
-        if ratio > MAX_COUNT_RATIO:
-            _restore(net, initial, report, "the adapted network finds %.1f x as many particles "
-                     "as the initial one in these images (it shatters them)", ratio)
-    return report["kept"]
 
 
 #: Sub-folder of ``MODEL_DIR/adapt`` that receives the adapted model when a guard keeps the
@@ -672,6 +454,9 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
     from ..synth import estimate_style
     from .copypaste import CopyPasteSource, erase_ignored
     from .finetune import FinetuneConfig, MixedSource, finetune, initial_network, tune_and_save
+    from .guards import keep_anchors, keep_better, snapshot, tuned_thresholds
+    from .teacher import (Teacher, full_frame_labels, scaled_styles, teacher_canvases,
+                          zoomed_pair)
 
     threads = configure_threads(config.threads if config.threads else _default_threads())
     clock, out_dir, paths = _Clock(config.budget_minutes), Path(out_dir), [Path(p) for p in paths]
@@ -698,10 +483,12 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
         styles = [estimate_style([str(p)]) for p in paths]
         report["styles"] = {p.name: asdict(s) for p, s in zip(paths, styles)}
         train, val = _split_val(real)
-        teacher = _Teacher([], [], [])
+        teacher = Teacher()
         if unpaired and config.self_training and config.init_model is not None:
-            teacher = _teacher_canvases(config, unpaired, report)
-            styles = _scaled_styles(styles, micrographs, unpaired, teacher)
+            teacher = teacher_canvases(unpaired, config.init_model, device=config.device)
+            report["selftrain_pseudo"] = teacher.summary()
+            log.info("pseudo-labels of the initial model: %s", report["selftrain_pseudo"])
+            styles = scaled_styles(styles, micrographs, unpaired, teacher)
         zoom = teacher.zoom
         synth = _LikeSynth(styles, max(config.tile, 256), config.seed, outlines)
         paste = None
@@ -719,18 +506,18 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
             val = [erase_ignored(*paste(50_000 + i), rng) for i in range(8)]
         if not val:
             val = [synth(20_000 + i) for i in range(8)]
-        val = [_zoomed(pair, zoom) for pair in val]  # as the network sees them
+        val = [zoomed_pair(pair, zoom) for pair in val]  # as the network sees them
         source = MixedSource([paste, synth], [0.7, 0.3], config.seed) if paste else synth
         net, init_source = initial_network(config.init_model, config.arch, config.device)
-        initial = _snapshot(net) if config.init_model is not None else None
+        initial = snapshot(net) if config.init_model is not None else None
         # without real labels nothing but the initial model's confident particles can show
         # that the user's images got worse (validation data are then rendered or pasted)
         anchors = []
         if initial is not None and not real:
-            anchors = (_full_frame(teacher.labels, micrographs) if teacher.labels
+            anchors = (full_frame_labels(teacher.labels, micrographs) if teacher.labels
                        else anchor_particles(config.init_model, micrographs))
         if initial is not None:
-            f1 = _tuned_thresholds(net, val, _eval_config(config))[1]
+            f1 = tuned_thresholds(net, val, _eval_config(config))[1]
             report["initial_val_f1"] = round(f1, 4)
         ft = FinetuneConfig(steps=1_000_000, minutes=max(clock.minutes(1.0), 0.05),
                             tile=config.tile, seed=config.seed, device=config.device,
@@ -738,12 +525,13 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
                             scale_range=(0.8 * zoom, 1.25 * zoom))
         report["finetune"] = finetune(net, train, ft, source)
         log.info("fine-tuning: %s", report["finetune"])
-        # images of one magnification keep their zoom; mixed ones get the automatic zoom
-        scale = {**({} if teacher.mixed else {"zoom": zoom}),
-                 **_zoom_thresholds_of(config.init_model)}
-        kept = _keep_better(net, initial, val, ft, report)
+        # images of one magnification keep their zoom; for mixed ones the initial model,
+        # which chose each image's zoom for the canvases, chooses it
+        scale = {**({"zoom_model": _model_reference(config.init_model)} if teacher.mixed
+                    else {"zoom": zoom}), **_zoom_thresholds_of(config.init_model)}
+        kept = keep_better(net, initial, val, ft, report)
         if kept == "adapted" and anchors:
-            kept = _keep_anchors(net, initial, micrographs, anchors, val, ft, work, report,
+            kept = keep_anchors(net, initial, micrographs, anchors, val, ft, work, report,
                                  scale=scale, thresholds=_kept_thresholds(config, real),
                                  init_model=config.init_model)
         about = {"init_model": init_source, "training_command": command,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 from importlib import resources
 from pathlib import Path
 
@@ -20,6 +21,8 @@ import numpy as np
 
 from ..errors import InputError
 from .instances import InstanceThresholds, probabilities_to_labels
+
+log = logging.getLogger("nanosizer.segment")
 
 __all__ = [
     "SHIPPED_MODELS", "ZOOMS", "resolve_model", "segment_cnn", "cnn_probabilities",
@@ -211,6 +214,24 @@ def auto_zoom(loaded, image: np.ndarray, mask: np.ndarray | None,
     return zoom, maps[zoom]
 
 
+def _zoom_of_model(model: str, image: np.ndarray, mask: np.ndarray | None, *,
+                   tile: int | None, device) -> float | None:
+    """The zoom :func:`auto_zoom` of ``model`` (another model folder or shipped name) picks.
+
+    Models adapted to images of mixed magnification were trained on each image resampled by
+    the zoom their initial model chose for it; that model chooses the zoom for them (their own
+    choice varied from run to run).  None, with a warning, when ``model`` is gone.
+    """
+    try:
+        folder = resolve_model(model)
+    except InputError:
+        log.warning("zoom model %r not found: the model chooses the zoom itself", model)
+        return None
+    loaded = _load(str(folder), device)
+    thresholds = InstanceThresholds.from_dict(loaded.metadata.get("thresholds", {}))
+    return auto_zoom(loaded, image, mask, thresholds, tile=tile, device=device)[0]
+
+
 def _scaled_min_area(thresholds: InstanceThresholds, scale: float) -> InstanceThresholds:
     """``min_area`` is in network pixels; maps brought back to full resolution need it / scale^2."""
     if scale == 1.0:
@@ -242,9 +263,11 @@ def segment_cnn(
         'cpu' or 'cuda'; None uses CUDA when available.
     scale : float, optional
         Zoom applied before the network; None uses the model's fixed ``zoom`` when its metadata
-        has one (models adapted to the user's images: 1), else chooses it automatically: the
-        image is segmented at each of :data:`ZOOMS` (zoomed-out images at least 48 px a side)
-        and :func:`choose_zoom` picks one from the median particle diameters found.
+        has one (models adapted to images of one magnification), else chooses it automatically:
+        the image is segmented at each of :data:`ZOOMS` (zoomed-out images at least 48 px a
+        side) and :func:`choose_zoom` picks one from the median particle diameters found — by
+        the model named in its ``zoom_model`` metadata when it has one (models adapted to
+        images of mixed magnification: their initial model), else by the model itself.
     thresholds : InstanceThresholds, optional
         Post-processing thresholds; None uses those stored with the model.
 
@@ -291,6 +314,9 @@ def segmentation_maps(
     mask = micrograph.analysis_mask
     if scale is None:
         scale = loaded.metadata.get("zoom")
+    if scale is None and loaded.metadata.get("zoom_model"):
+        scale = _zoom_of_model(loaded.metadata["zoom_model"], image, mask, tile=tile,
+                               device=device)  # None: the model chooses itself
     if scale is not None:
         zoom = float(scale)
         probs = cnn_probabilities(loaded, image, mask, tile=tile, device=device, scale=zoom)
