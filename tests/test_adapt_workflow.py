@@ -250,7 +250,7 @@ def test_adapted_network_that_loses_the_confident_particles_is_not_kept(tmp_path
             p.mul_(0.0)  # adapting destroyed the network: it finds nothing
     report = {"kept": "adapted"}
     kept = keep_anchors(net, initial, micrographs, anchors, pairs, FinetuneConfig(device="cpu"),
-                         tmp_path, report)
+                        tmp_path, report)
     assert kept == "initial" == report["kept"] and report["anchor_recall"] == 0.0
     assert report["anchor_particles"] == sum(int(a.max()) for a in anchors) > 0
     assert all(torch.equal(net.state_dict()[k], v) for k, v in initial.items())
@@ -271,8 +271,8 @@ def test_adapted_network_that_shatters_particles_is_not_kept(tmp_path, monkeypat
     monkeypatch.setattr(guards, "particle_count_ratio", lambda *args: ratio)  # ... and more
     report = {"kept": "adapted"}
     assert guards.keep_anchors(net, initial, micrographs, [p[1] for p in pairs], pairs,
-                                  FinetuneConfig(device="cpu"), tmp_path, report,
-                                  init_model="unet") == kept == report["kept"]
+                               FinetuneConfig(device="cpu"), tmp_path, report,
+                               init_model="unet") == kept == report["kept"]
     assert report["particle_count_ratio"] == ratio
 
 

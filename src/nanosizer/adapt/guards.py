@@ -104,7 +104,7 @@ def keep_better(net, initial: dict | None, val, ft, report: dict) -> str:
     report["adapted_val_f1"] = adapted_f1
     if adapted_f1 < report["initial_val_f1"]:
         restore(net, initial, report, "the adapted network scores validation F1 %.3f < %.3f of "
-                 "the initial one", adapted_f1, report["initial_val_f1"])
+                "the initial one", adapted_f1, report["initial_val_f1"])
     return report["kept"]
 
 
@@ -121,9 +121,8 @@ def particle_count_ratio(model, reference, micrographs) -> float:
 
 
 def keep_anchors(net, initial, micrographs, anchors, val, ft, work: Path, report: dict, *,
-                  scale: dict | None = None, thresholds=None, init_model=None) -> str:
-    """Put the initial weights back when the adapted network loses the initial confident
-    particles or shatters particles.
+                 scale: dict | None = None, thresholds=None, init_model=None) -> str:
+    """Put the initial weights back when the adapted network loses anchors or shatters particles.
 
     The adapted network is written to a scratch model folder (with the zoom metadata ``scale``,
     default a fixed zoom of 1, and ``thresholds`` or thresholds tuned on ``val``) and run on the
@@ -140,13 +139,13 @@ def keep_anchors(net, initial, micrographs, anchors, val, ft, work: Path, report
     report["anchor_recall"] = round(recall, 4)
     if recall < MIN_ANCHOR_RECALL:
         restore(net, initial, report, "the adapted network finds only %.0f %% of the %d "
-                 "particles the initial one segments confidently in these images",
-                 100 * recall, report["anchor_particles"])
+                "particles the initial one segments confidently in these images",
+                100 * recall, report["anchor_particles"])
         return report["kept"]
     if init_model is not None:
         ratio = particle_count_ratio(candidate, init_model, micrographs)
         report["particle_count_ratio"] = round(ratio, 4)
         if ratio > MAX_COUNT_RATIO:
             restore(net, initial, report, "the adapted network finds %.1f x as many particles "
-                     "as the initial one in these images (it shatters them)", ratio)
+                    "as the initial one in these images (it shatters them)", ratio)
     return report["kept"]
