@@ -267,8 +267,8 @@ def test_adapted_network_that_shatters_particles_is_not_kept(tmp_path, monkeypat
     micrographs = [Micrograph(image) for image, _ in pairs]
     net, _ = initial_network(None, "unet", device="cpu")
     initial = {k: torch.zeros_like(v) for k, v in guards.snapshot(net).items()}
-    monkeypatch.setattr(guards, "anchor_recall", lambda *args: 1.0)  # keeps every anchor ...
-    monkeypatch.setattr(guards, "particle_count_ratio", lambda *args: ratio)  # ... and more
+    monkeypatch.setattr(guards, "_recall", lambda *args: 1.0)  # keeps every anchor ...
+    monkeypatch.setattr(guards, "_ratio", lambda *args: ratio)  # ... and more
     report = {"kept": "adapted"}
     assert guards.keep_anchors(net, initial, micrographs, [p[1] for p in pairs], pairs,
                                FinetuneConfig(device="cpu"), tmp_path, report,

@@ -69,14 +69,27 @@ def anchor_particles(model, micrographs) -> list[np.ndarray]:
 
 def anchor_recall(model, micrographs, anchors) -> float:
     """Pooled share of the ``anchors`` particles that ``model`` finds (IoU >= 0.5); nan if none."""
-    from ..evaluate import score_instances
+    return _recall(anchors, _segmented(model, micrographs))
+
+
+def _segmented(model, micrographs) -> list[np.ndarray]:
     from ..segment.cnn import segment_cnn
 
-    found = total = 0
-    for m, anchor in zip(micrographs, anchors):
-        s = score_instances(anchor, segment_cnn(m, model))
-        found, total = found + s["tp"], total + s["n_true"]
-    return found / total if total else float("nan")
+    return [segment_cnn(m, model) for m in micrographs]
+
+
+def _recall(anchors, found) -> float:
+    from ..evaluate import score_instances
+
+    hits = total = 0
+    for anchor, labels in zip(anchors, found):
+        s = score_instances(anchor, labels)
+        hits, total = hits + s["tp"], total + s["n_true"]
+    return hits / total if total else float("nan")
+
+
+def _count(found) -> int:
+    return sum(len(np.unique(labels)) - 1 for labels in found)
 
 
 def snapshot(net) -> dict:
@@ -113,11 +126,12 @@ def particle_count_ratio(model, reference, micrographs) -> float:
 
     Both are run as ``analyze`` runs them; nan when ``reference`` finds none.
     """
-    from ..segment.cnn import segment_cnn
+    return _ratio(_segmented(model, micrographs), reference, micrographs)
 
-    counts = np.array([[len(np.unique(segment_cnn(m, net))) - 1 for net in (model, reference)]
-                       for m in micrographs]).sum(axis=0)
-    return float(counts[0] / counts[1]) if counts[1] else float("nan")
+
+def _ratio(found, reference, micrographs) -> float:
+    base = _count(_segmented(reference, micrographs))
+    return _count(found) / base if base else float("nan")
 
 
 def keep_anchors(net, initial, micrographs, anchors, val, ft, work: Path, report: dict, *,
@@ -134,7 +148,8 @@ def keep_anchors(net, initial, micrographs, anchors, val, ft, work: Path, report
     candidate = work / "candidate"
     tune_and_save(candidate, net, val, {"zoom": 1.0} if scale is None else scale, ft,
                   overwrite=True, thresholds=thresholds)
-    recall = anchor_recall(candidate, micrographs, anchors)
+    found = _segmented(candidate, micrographs)  # as analyze will segment them, once
+    recall = _recall(anchors, found)
     report["anchor_particles"] = int(sum(int(a.max()) for a in anchors))
     report["anchor_recall"] = round(recall, 4)
     if recall < MIN_ANCHOR_RECALL:
@@ -143,7 +158,7 @@ def keep_anchors(net, initial, micrographs, anchors, val, ft, work: Path, report
                 100 * recall, report["anchor_particles"])
         return report["kept"]
     if init_model is not None:
-        ratio = particle_count_ratio(candidate, init_model, micrographs)
+        ratio = _ratio(found, init_model, micrographs)
         report["particle_count_ratio"] = round(ratio, 4)
         if ratio > MAX_COUNT_RATIO:
             restore(net, initial, report, "the adapted network finds %.1f x as many particles "
