@@ -87,7 +87,8 @@ def teacher_labels(micrograph, model, *, device=None, ignore_margin: int = 2,
 
     Confident particles (:func:`confident_labels`, at most ``max_relative_area`` times their
     median area) become labels; the other particles, grown by ``ignore_margin`` px, become
-    :data:`IGNORE`, so that training neither teaches them as particles nor as background.  Only the analysed rows (no info bar) are returned.
+    :data:`IGNORE`, so that training neither teaches them as particles nor as background.
+    Only the analysed rows (no info bar) are returned.
 
     Parameters
     ----------

@@ -9,14 +9,11 @@ one, so that the composites and the fine-tuning crops show particles at one scal
 from __future__ import annotations
 
 import dataclasses
-import logging
 from dataclasses import dataclass, field
 
 import numpy as np
 
 __all__ = ["Teacher", "full_frame_labels", "scaled_styles", "teacher_canvases", "zoomed_pair"]
-
-log = logging.getLogger("nanosizer.adapt")
 
 
 @dataclass

@@ -423,7 +423,7 @@ def _finish(out_dir: Path, work: Path, report: dict) -> None:
         if (work / name).is_dir():
             shutil.copytree(work / name, out_dir / "adapt" / name)
     if report.get("kept") == "initial" and (work / "candidate").is_dir():
-        # the adapted model the anchor guard turned down, for the user to inspect or use
+        # the adapted model a guard on the user's images turned down, to inspect or use
         shutil.copytree(work / "candidate", out_dir / "adapt" / REJECTED)
         report["rejected_model"] = f"adapt/{REJECTED}"
     (out_dir / "adapt").mkdir(exist_ok=True)
@@ -532,8 +532,8 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
         kept = keep_better(net, initial, val, ft, report)
         if kept == "adapted" and anchors:
             kept = keep_anchors(net, initial, micrographs, anchors, val, ft, work, report,
-                                 scale=scale, thresholds=_kept_thresholds(config, real),
-                                 init_model=config.init_model)
+                                scale=scale, thresholds=_kept_thresholds(config, real),
+                                init_model=config.init_model)
         about = {"init_model": init_source, "training_command": command,
                  "adapt_config": asdict(config), "training_minutes": round(clock.elapsed(), 2)}
         if kept == "initial":  # the initial model unchanged (thresholds, automatic zoom)
