@@ -1,12 +1,14 @@
 """Post-processing thresholds of a CNN model on three kinds of images with truth.
 
-    python benchmarks/sweep_thresholds.py MODEL [--emps-step 16] [--hand-truth DIR] [--marker ...]
-        [--smooth ...] [--contact ...] [--foreground ...] [--relative-area ...]
+    python benchmarks/sweep_thresholds.py MODEL [--emps-step 16 | --emps-images LIST]
+        [--hand-truth DIR] [--marker ...] [--smooth ...] [--contact ...] [--foreground ...]
+        [--relative-area ...]
 
 The network runs once per image (automatic zoom, as ``analyze``); every threshold combination
 then turns the cached probabilities into particles.  Scored sets: the 4 BAM TiO2 SEM frames
 against TSEM-derived masks (``bench_bam_proxy.py``), 12 TiO2-like synthetic SEM images
-(``bench_cnn.py``), every ``--emps-step``-th EMPS image with its manual labels and, with
+(``bench_cnn.py``), every ``--emps-step``-th EMPS image (or those listed in the text file
+``--emps-images``, e.g. the images a model was adapted to) with its manual labels and, with
 ``--hand-truth``, hand-corrected crops of the BAM frames (``_hand_truth.py``).  Prints, per
 combination, pooled F1 at IoU 0.5 and the signed median min Feret error on each set, the
 model's stored thresholds first; the rows are sorted by the mean F1 over the sets.
@@ -17,11 +19,13 @@ from __future__ import annotations
 import argparse
 import itertools
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 from _hand_truth import hand_crops
 from _scoring import pooled_scores
-from bench_bam_proxy import DATA as BAM, bam_frames
+from bench_bam_proxy import DATA as BAM
+from bench_bam_proxy import bam_frames
 from bench_cnn import DATA, tio2_like_samples
 
 
@@ -33,7 +37,15 @@ def _probabilities(model, micrograph, thresholds):
     return probs, scaled.min_area
 
 
-def _sets(model, thresholds, emps_step: int, hand_truth=None) -> dict:
+def _emps_images(step: int, listed: str | None) -> list[Path]:
+    """Every ``step``-th EMPS image, or the image paths listed (whitespace-separated) in a file."""
+    if listed is not None:
+        return [Path(p) for p in Path(listed).read_text().split()]
+    return [DATA / "emps-train" / "images" / p.name
+            for p in sorted((DATA / "emps-train" / "labels").glob("*.png"))[::step]]
+
+
+def _sets(model, thresholds, emps: list[Path], hand_truth=None) -> dict:
     """name -> list of (probabilities, min_area, mask, truth, crop) with crop = (r0, c0, h, w)."""
     from skimage import io
 
@@ -51,10 +63,11 @@ def _sets(model, thresholds, emps_step: int, hand_truth=None) -> dict:
         m = Micrograph(sample.image)
         sets["tio2"].append((*_probabilities(model, m, thresholds), m.analysis_mask,
                              sample.labels, None))
-    for path in sorted((DATA / "emps-train" / "labels").glob("*.png"))[::emps_step]:
-        m = read_micrograph(DATA / "emps-train" / "images" / path.name, infobar="none")
+    for path in emps:
+        m = read_micrograph(path, infobar="none")
         sets["emps"].append((*_probabilities(model, m, thresholds), m.analysis_mask,
-                             io.imread(path).astype(np.int32), None))
+                             io.imread(path.parent.parent / "labels" / path.name)
+                             .astype(np.int32), None))
     return sets
 
 
@@ -77,6 +90,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model")
     parser.add_argument("--emps-step", type=int, default=16)
+    parser.add_argument("--emps-images", help="text file listing the EMPS images to score")
     parser.add_argument("--foreground", type=float, nargs="+", default=[0.5])
     parser.add_argument("--marker", type=float, nargs="+", default=[0.3, 0.4, 0.5, 0.6])
     parser.add_argument("--contact", type=float, nargs="+", default=[0.3, 0.5])
@@ -93,7 +107,8 @@ def main() -> None:
 
     loaded = load_model(resolve_model(args.model), device="cpu")
     stored = InstanceThresholds.from_dict(loaded.metadata.get("thresholds", {}))
-    sets = _sets(args.model, stored, args.emps_step, args.hand_truth)
+    emps = _emps_images(args.emps_step, args.emps_images)
+    sets = _sets(args.model, stored, emps, args.hand_truth)
     print(f"{args.model}: " + ", ".join(f"{k} {len(v)} images" for k, v in sets.items()))
     grid = [stored] + [
         replace(stored, foreground=fg, marker=mk, contact=ct, smooth=sm, min_relative_area=ra)

@@ -154,6 +154,8 @@ def test_teacher_labels_of_the_sample_follow_analyze():
     assert labels.max() > 50 and np.any(labels == IGNORE)
     analyzed = segment_cnn(m, "unet")[: labels.shape[0]]
     assert np.mean(analyzed[confident] > 0) > 0.99  # confident particles are analyze's particles
+    # the count guard reuses this pass: its count is analyze's
+    assert teacher_labels(m, "unet", return_count=True)[2] == len(np.unique(analyzed)) - 1
 
 
 def test_copy_paste_source_pads_canvases_smaller_than_the_window_with_ignore():

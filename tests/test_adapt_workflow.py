@@ -44,6 +44,18 @@ def test_clock_shares_never_exceed_budget():
     assert clock.minutes(2.0) == pytest.approx(9.0, abs=0.01)  # 10 % reserve
 
 
+def test_clock_holds_time_for_slow_images_and_warns_when_the_budget_cannot_hold(caplog):
+    clock = _Clock(10.0)
+    clock.hold(0.2)  # less than the 10 % reserve: unchanged
+    assert clock.minutes(2.0) == pytest.approx(9.0, abs=0.01)
+    clock.hold(2.5)  # 2.5 min + 5 % of the budget kept for the end
+    assert clock.minutes(2.0) == pytest.approx(7.0, abs=0.01)
+    assert not caplog.records
+    clock.hold(9.0)
+    assert clock.minutes(2.0) == pytest.approx(4.0, abs=0.01)  # at most 60 % held
+    assert "cannot be kept" in caplog.text
+
+
 def test_split_val_holds_out_right_strip():
     pair = TrainingPair(np.zeros((100, 400), np.float32), np.ones((100, 400), np.int32))
     (train,), (val,) = _split_val([pair])
@@ -276,6 +288,29 @@ def test_adapted_network_that_shatters_particles_is_not_kept(tmp_path, monkeypat
     assert report["particle_count_ratio"] == ratio
 
 
+def test_count_guard_reuses_the_known_count_of_the_initial_model(tmp_path, monkeypatch):
+    from nanosizer.adapt import guards
+    from nanosizer.io import Micrograph
+
+    pairs = _val_pairs()
+    micrographs = [Micrograph(image) for image, _ in pairs]
+    net, _ = initial_network(None, "unet", device="cpu")
+    runs = []
+
+    def segmented(model, images):  # the candidate finds each image's labels; nothing else runs
+        runs.append(str(model))
+        return [lab for _, lab in pairs]
+
+    monkeypatch.setattr(guards, "_segmented", segmented)
+    found = sum(int(lab.max()) for _, lab in pairs)
+    report = {"kept": "adapted"}
+    assert guards.keep_anchors(net, guards.snapshot(net), micrographs, [lab for _, lab in pairs],
+                               pairs, FinetuneConfig(device="cpu"), tmp_path, report,
+                               init_model="unet", init_count=found // 2) == "initial"
+    assert report["particle_count_ratio"] == pytest.approx(found / (found // 2), abs=1e-4)
+    assert runs == [str(tmp_path / "candidate")]  # the initial model was not run again
+
+
 def test_particle_count_ratio_pools_the_images(monkeypatch):
     from nanosizer.adapt.guards import particle_count_ratio
     from nanosizer.io import Micrograph
@@ -361,8 +396,10 @@ def test_teacher_brings_images_of_another_magnification_to_one_particle_scale(mo
     big = ndi.zoom(image, 2, order=1), ndi.zoom(labels, 2, order=0)  # 2x the magnification
     shots = [(image, labels, 1.0), (image, labels, 1.0), (*big, 0.5)]
     micrographs = [Micrograph(i) for i, _, _ in shots]
-    teacher_of = {id(m): (lab, zoom) for m, (_, lab, zoom) in zip(micrographs, shots)}
-    monkeypatch.setattr(pseudo, "teacher_labels", lambda m, model, device: teacher_of[id(m)])
+    teacher_of = {id(m): (lab, zoom, int(lab.max())) for m, (_, lab, zoom) in
+                  zip(micrographs, shots)}
+    monkeypatch.setattr(pseudo, "teacher_labels",
+                        lambda m, model, device, return_count: teacher_of[id(m)])
     teacher = teacher_canvases(micrographs, "unet")
     assert teacher.zoom == 1.0 and teacher.factors == [1.0, 1.0, 0.5] and teacher.mixed
     assert teacher.summary()["image_zooms"] == [1.0, 1.0, 0.5]

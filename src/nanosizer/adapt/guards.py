@@ -129,19 +129,22 @@ def particle_count_ratio(model, reference, micrographs) -> float:
     return _ratio(_segmented(model, micrographs), reference, micrographs)
 
 
-def _ratio(found, reference, micrographs) -> float:
-    base = _count(_segmented(reference, micrographs))
+def _ratio(found, reference, micrographs, reference_count: int | None = None) -> float:
+    base = (_count(_segmented(reference, micrographs)) if reference_count is None
+            else reference_count)
     return _count(found) / base if base else float("nan")
 
 
 def keep_anchors(net, initial, micrographs, anchors, val, ft, work: Path, report: dict, *,
-                 scale: dict | None = None, thresholds=None, init_model=None) -> str:
+                 scale: dict | None = None, thresholds=None, init_model=None,
+                 init_count: int | None = None) -> str:
     """Put the initial weights back when the adapted network loses anchors or shatters particles.
 
     The adapted network is written to a scratch model folder (with the zoom metadata ``scale``,
     default a fixed zoom of 1, and ``thresholds`` or thresholds tuned on ``val``) and run on the
     user's images like ``analyze``; see :data:`MIN_ANCHOR_RECALL` and, when ``init_model`` is
-    given, :data:`MAX_COUNT_RATIO`.
+    given, :data:`MAX_COUNT_RATIO`.  ``init_count``, the particles ``init_model`` finds in the
+    images when already known (the pseudo-labels), saves running it again.
     """
     from .finetune import tune_and_save
 
@@ -158,7 +161,7 @@ def keep_anchors(net, initial, micrographs, anchors, val, ft, work: Path, report
                 100 * recall, report["anchor_particles"])
         return report["kept"]
     if init_model is not None:
-        ratio = _ratio(found, init_model, micrographs)
+        ratio = _ratio(found, init_model, micrographs, init_count)
         report["particle_count_ratio"] = round(ratio, 4)
         if ratio > MAX_COUNT_RATIO:
             restore(net, initial, report, "the adapted network finds %.1f x as many particles "

@@ -82,7 +82,8 @@ MAX_RELATIVE_AREA = 1.5
 
 
 def teacher_labels(micrograph, model, *, device=None, ignore_margin: int = 2,
-                   max_relative_area: float | None = MAX_RELATIVE_AREA) -> tuple:
+                   max_relative_area: float | None = MAX_RELATIVE_AREA,
+                   return_count: bool = False) -> tuple:
     """Pseudo-labels of a micrograph by ``model`` run as ``analyze`` runs it.
 
     Confident particles (:func:`confident_labels`, at most ``max_relative_area`` times their
@@ -98,6 +99,8 @@ def teacher_labels(micrograph, model, *, device=None, ignore_margin: int = 2,
     device : str, optional
     ignore_margin : int
     max_relative_area : float, optional
+    return_count : bool
+        Also return how many particles ``analyze`` finds in the micrograph with ``model``.
 
     Returns
     -------
@@ -106,6 +109,8 @@ def teacher_labels(micrograph, model, *, device=None, ignore_margin: int = 2,
         ``micrograph.analysis_data``.
     zoom : float
         The zoom at which the model saw the image.
+    count : int
+        Only with ``return_count``: all particles found, confident or not.
     """
     from ..segment.cnn import segmentation_maps
 
@@ -118,4 +123,4 @@ def teacher_labels(micrograph, model, *, device=None, ignore_margin: int = 2,
     if ignore_margin > 0 and unsure.any():
         unsure = ndi.binary_dilation(unsure, iterations=ignore_margin)
     out = np.where(unsure & (confident == 0), IGNORE, confident).astype(np.int32)
-    return out, float(zoom)
+    return (out, float(zoom), int(labels.max())) if return_count else (out, float(zoom))

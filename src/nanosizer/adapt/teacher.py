@@ -34,6 +34,9 @@ class Teacher:
         snapped to one of the automatic zooms.
     factors : list of float
         Per image, its own zoom divided by ``zoom`` (all 1 when the images share one zoom).
+    counts : list of int
+        Per image, the particles the initial model finds in it (as ``analyze``), for the
+        count guard.
     """
 
     labels: list = field(default_factory=list)
@@ -41,6 +44,7 @@ class Teacher:
     cutouts: list = field(default_factory=list)
     zoom: float = 1.0
     factors: list = field(default_factory=list)
+    counts: list = field(default_factory=list)
 
     @property
     def mixed(self) -> bool:
@@ -89,11 +93,12 @@ def teacher_canvases(micrographs, model, *, device=None) -> Teacher:
     from .copypaste import isolated_cutouts
     from .pseudo import teacher_labels
 
-    labels, zooms = [], []
+    labels, zooms, counts = [], [], []
     for m in micrographs:
-        lab, zoom = teacher_labels(m, model, device=device)
+        lab, zoom, count = teacher_labels(m, model, device=device, return_count=True)
         labels.append(lab)
         zooms.append(zoom)
+        counts.append(count)
     zoom = float(np.exp(np.median(np.log(zooms)))) if zooms else 1.0
     zoom = min(ZOOMS, key=lambda z: abs(np.log(z / zoom)))  # one of the automatic zooms
     factors = [z / zoom for z in zooms]
@@ -101,7 +106,7 @@ def teacher_canvases(micrographs, model, *, device=None) -> Teacher:
                 for m, lab, f in zip(micrographs, labels, factors)]
     min_area = max(12, round(30 / zoom**2))  # 30 px as the network sees them
     cutouts = [isolated_cutouts(image, lab, min_area=min_area) for image, lab in canvases]
-    return Teacher(labels, canvases, cutouts, zoom, factors)
+    return Teacher(labels, canvases, cutouts, zoom, factors, counts)
 
 
 def scaled_styles(styles, micrographs, taught, teacher: Teacher) -> list:
