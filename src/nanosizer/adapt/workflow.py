@@ -41,9 +41,9 @@ from .guards import (  # re-exported: the adapt API of sessions 3-4
 )
 
 __all__ = ["AFTER_FINETUNE_PASSES", "AdaptConfig", "BUDGET_SHARES", "MAX_COUNT_RATIO",
-           "MAX_IMAGES", "MAX_OVERLAYS", "MIN_ANCHOR_RECALL", "MIN_CUTOUTS", "REJECTED", "adapt", "anchor_particles",
-           "anchor_recall", "particle_count_ratio", "simulated_domain", "spread_subset",
-           "write_comparison_overlays"]
+           "MAX_IMAGES", "MAX_OVERLAYS", "MIN_ANCHOR_RECALL", "MIN_CUTOUTS", "REJECTED", "adapt",
+           "anchor_particles", "anchor_recall", "particle_count_ratio", "simulated_domain",
+           "spread_subset", "write_comparison_overlays"]
 
 log = logging.getLogger("nanosizer.adapt")
 
@@ -54,8 +54,7 @@ BUDGET_SHARES = {"wgan": 0.06, "cyclegan": 0.25}
 #: pseudo-labels): the guards run the candidate on every image (for images of mixed
 #: magnification with the initial model choosing the zooms), the overlays both models on a
 #: few, thresholds are scored on the validation data.  Measured on 24 frames of
-#: 2048 x 1424 px: one pass 0.8-0.9 min, the work after fine-tuning 1.85-2.5 min with the
-#: initial model run again for the count guard, which now reuses the pseudo-labelling pass.
+#: 2048 x 1424 px: pseudo-labels about 0.75 min, the work after fine-tuning 1.5 min.
 AFTER_FINETUNE_PASSES = 2.5
 
 #: Fewest isolated particles in the user's images for copy-paste composites; with fewer, the
