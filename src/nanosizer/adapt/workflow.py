@@ -366,8 +366,9 @@ REJECTED = "rejected-model"
 
 
 #: At most this many of the given images are adapted to (:func:`spread_subset`): the initial
-#: model labels each one before training and both models segment each one in the guards, which
-#: must fit the budget's reserve (about 0.5 s per 1024 x 768 frame and model on 2 cores).
+#: model labels each one before training and the adapted model segments each one in the
+#: guards (about 0.5 s per 1024 x 768 frame and model on 2 cores), which the budget's reserve
+#: must hold (:data:`AFTER_FINETUNE_PASSES`).
 MAX_IMAGES = 24
 
 

@@ -78,6 +78,11 @@ def _load(folder: str, device: str | None):
     return dataclasses.replace(loaded, net=net)
 
 
+def _stored_thresholds(loaded) -> InstanceThresholds:
+    """The post-processing thresholds stored with a loaded model (defaults where none)."""
+    return InstanceThresholds.from_dict(loaded.metadata.get("thresholds", {}))
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return (0.5 * (np.tanh(0.5 * x) + 1.0)).astype(np.float32)
 
@@ -228,8 +233,8 @@ def _zoom_of_model(model: str, image: np.ndarray, mask: np.ndarray | None, *,
         log.warning("zoom model %r not found: the model chooses the zoom itself", model)
         return None
     loaded = _load(str(folder), device)
-    thresholds = InstanceThresholds.from_dict(loaded.metadata.get("thresholds", {}))
-    return auto_zoom(loaded, image, mask, thresholds, tile=tile, device=device)[0]
+    return auto_zoom(loaded, image, mask, _stored_thresholds(loaded), tile=tile,
+                     device=device)[0]
 
 
 def _scaled_min_area(thresholds: InstanceThresholds, scale: float) -> InstanceThresholds:
@@ -309,7 +314,7 @@ def segmentation_maps(
     """
     loaded = _load(str(resolve_model(model)), device)
     if thresholds is None:
-        thresholds = InstanceThresholds.from_dict(loaded.metadata.get("thresholds", {}))
+        thresholds = _stored_thresholds(loaded)
     image = np.asarray(micrograph.data, dtype=np.float32)
     mask = micrograph.analysis_mask
     if scale is None:
