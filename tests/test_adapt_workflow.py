@@ -451,3 +451,17 @@ def test_the_zoom_model_of_an_adapted_model_is_a_shipped_name_or_an_absolute_fol
     assert _model_reference("unet") == "unet"
     save_model(tmp_path / "mine", create_model("unet", depth=2, base_channels=4), {})
     assert _model_reference(str(tmp_path / "mine")) == str((tmp_path / "mine").resolve())
+
+
+def test_anchor_particles_count_what_analyze_finds():
+    from nanosizer.adapt.guards import anchor_particles
+    from nanosizer.data import sample_path
+    from nanosizer.io import read_micrograph
+    from nanosizer.segment.cnn import segment_cnn
+
+    m = read_micrograph(sample_path())
+    anchors, count = anchor_particles("unet", [m], return_count=True)
+    analyzed = segment_cnn(m, "unet")
+    assert count == len(np.unique(analyzed)) - 1 > anchors[0].max() > 50
+    # without return_count the same anchors alone (the --no-self-training path's guard input)
+    assert np.array_equal(anchor_particles("unet", [m])[0], anchors[0])

@@ -49,22 +49,32 @@ def tuned_thresholds(net, val, ft):
     return tune_thresholds(probs, [lab for _, lab in norm])
 
 
-def anchor_particles(model, micrographs) -> list[np.ndarray]:
+def anchor_particles(model, micrographs, *, return_count: bool = False):
     """The particles ``model`` segments confidently in each micrograph (as ``analyze`` would).
 
     Confident: mean foreground probability >= 0.85, mean contact probability < 0.5, not on
     the border (:func:`nanosizer.adapt.pseudo.confident_labels`).  They are the initial model's
     most reliable particles; an adapted model that loses many of them has got worse on the
     user's images, whatever its score on synthetic validation data.
+
+    Returns
+    -------
+    anchors : list of (H, W) ndarray of int32
+        The confident particles of each micrograph, numbered 1..K.
+    count : int
+        Only with ``return_count``: all particles ``model`` finds in the micrographs,
+        confident or not (the ``init_count`` of :func:`keep_anchors`).
     """
     from ..segment.cnn import segmentation_maps
     from .pseudo import confident_labels
 
-    anchors = []
+    anchors, count = [], 0
     for m in micrographs:
         probs, thresholds = segmentation_maps(m, model)
-        anchors.append(confident_labels(probs, thresholds, mask=m.analysis_mask)[1])
-    return anchors
+        labels, confident = confident_labels(probs, thresholds, mask=m.analysis_mask)
+        anchors.append(confident)
+        count += int(labels.max())
+    return (anchors, count) if return_count else anchors
 
 
 def anchor_recall(model, micrographs, anchors) -> float:

@@ -535,11 +535,15 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
         initial = snapshot(net) if config.init_model is not None else None
         # without real labels nothing but the initial model's confident particles can show
         # that the user's images got worse (validation data are then rendered or pasted)
-        anchors = []
+        anchors, init_count = [], None
         if initial is not None and not real:
             started = clock.elapsed()
-            anchors = (full_frame_labels(teacher.labels, micrographs) if teacher.labels
-                       else anchor_particles(config.init_model, micrographs))
+            if teacher.labels:  # the pseudo-labelling pass has counted them
+                anchors = full_frame_labels(teacher.labels, micrographs)
+                init_count = sum(teacher.counts)
+            else:
+                anchors, init_count = anchor_particles(config.init_model, micrographs,
+                                                       return_count=True)
             clock.hold(AFTER_FINETUNE_PASSES * (clock.elapsed() - started))
         if initial is not None:
             f1 = tuned_thresholds(net, val, _eval_config(config))[1]
@@ -558,8 +562,7 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
         if kept == "adapted" and anchors:
             kept = keep_anchors(net, initial, micrographs, anchors, val, ft, work, report,
                                 scale=scale, thresholds=_kept_thresholds(config, real),
-                                init_model=config.init_model,
-                                init_count=sum(teacher.counts) if teacher.labels else None)
+                                init_model=config.init_model, init_count=init_count)
         about = {"init_model": init_source, "training_command": command,
                  "adapt_config": asdict(config), "training_minutes": round(clock.elapsed(), 2)}
         if kept == "initial":  # the initial model unchanged (thresholds, automatic zoom)
