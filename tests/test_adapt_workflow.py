@@ -465,3 +465,28 @@ def test_anchor_particles_count_what_analyze_finds():
     assert count == len(np.unique(analyzed)) - 1 > anchors[0].max() > 50
     # without return_count the same anchors alone (the --no-self-training path's guard input)
     assert np.array_equal(anchor_particles("unet", [m])[0], anchors[0])
+
+
+def test_finetune_ends_with_the_average_of_its_weights():
+    import torch
+
+    from nanosizer.adapt.finetune import finetune
+    from nanosizer.nn import create_model
+
+    def run(decay):
+        torch.manual_seed(0)
+        net = create_model("unet", in_channels=1, out_channels=3, depth=2, base_channels=4)
+        start = {k: v.clone() for k, v in net.state_dict().items()}
+        config = FinetuneConfig(steps=1, tile=32, batch_size=2, device="cpu", amp=False,
+                                average_decay=decay)
+        finetune(net, _val_pairs(), config)
+        return start, net.state_dict()
+
+    start, last = run(None)
+    _, averaged = run(0.998)
+    # one update of the ramped average: 0.1 x the start + 0.9 x the trained weights
+    name = next(k for k, v in start.items() if v.is_floating_point() and v.ndim == 4)
+    assert not torch.allclose(last[name], start[name])
+    assert torch.allclose(averaged[name], 0.1 * start[name] + 0.9 * last[name], atol=1e-6)
+    with pytest.raises(ValueError, match="average_decay"):
+        FinetuneConfig(average_decay=1.0)

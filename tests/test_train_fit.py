@@ -52,6 +52,34 @@ def test_tiny_run_writes_model_and_resumes(tmp_path):
     assert json.loads((out / "config.json").read_text())["metadata"]["epochs"] == 3
 
 
+def test_init_starts_from_a_models_weights_and_checks_the_architecture(tmp_path):
+    import torch
+
+    from nanosizer.nn import create_model, save_model
+    from nanosizer.train.loop import _start
+
+    torch.manual_seed(5)
+    start = create_model("unet", in_channels=1, out_channels=3, depth=2, base_channels=4)
+    save_model(tmp_path / "start", start, {})
+    # no arch_kwargs needed: the model folder's are used
+    config = TrainConfig(**{**TINY, "arch_kwargs": {}, "init_model": str(tmp_path / "start")})
+    net, _, state = _start(config, tmp_path / "run", False, torch.device("cpu"))
+    assert state.step == 0 and net.config["base_channels"] == 4
+    assert all(torch.equal(v, start.state_dict()[k]) for k, v in net.state_dict().items())
+
+    fit(config, tmp_path / "run")  # trains on from there and writes the same architecture
+    assert load_model(tmp_path / "run").arch_kwargs["base_channels"] == 4
+
+    with pytest.raises(InputError, match="--arch unet"):
+        _start(TrainConfig(**{**TINY, "arch": "multiresunet", "arch_kwargs": {},
+                              "init_model": str(tmp_path / "start")}),
+               tmp_path / "x", False, torch.device("cpu"))
+    with pytest.raises(InputError, match="base_channels"):
+        _start(TrainConfig(**{**TINY, "arch_kwargs": {"base_channels": 8},
+                              "init_model": str(tmp_path / "start")}),
+               tmp_path / "y", False, torch.device("cpu"))
+
+
 def test_time_budget_stops_early(tmp_path):
     cfg = TrainConfig(**{**TINY, "epochs": 1000, "minutes": 0.001})
     fit(cfg, tmp_path / "m")

@@ -52,6 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="probability of texture/brightness changes inside particles "
                              "(default: 0.5)")
     parser.add_argument("--resume", action="store_true", help="continue from MODEL_DIR/checkpoint.pt")
+    parser.add_argument("--init", metavar="MODEL",
+                        help="start from this model's weights (shipped name or model folder; "
+                             "its architecture and width are used)")
     parser.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
 
 
@@ -72,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
             val_samples=args.val_samples, minutes=args.minutes, lr=args.lr,
             num_workers=args.workers, threads=args.threads, device=args.device,
             amp=not args.no_amp, seed=args.seed, p_texture=args.p_texture,
+            init_model=args.init,
         )
     except ValueError as exc:
         raise InputError(str(exc)) from None

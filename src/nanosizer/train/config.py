@@ -68,6 +68,9 @@ class TrainConfig:
         Mixed precision (bf16 on capable CPUs, bf16/fp16 on CUDA).
     seed : int
         Seed of data generation, augmentation and initialisation.
+    init_model : str or None
+        Start from the weights of this model (a shipped name or a model folder) instead of a
+        random initialisation; its architecture and ``arch_kwargs`` are used.
     """
 
     arch: str = "unet"
@@ -96,6 +99,7 @@ class TrainConfig:
     device: str | None = None
     amp: bool = True
     seed: int = 0
+    init_model: str | None = None
 
     def __post_init__(self) -> None:
         from ..nn import available_architectures

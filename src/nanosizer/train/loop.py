@@ -8,6 +8,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import torch
 from torch.utils.data import DataLoader
@@ -60,8 +61,11 @@ def train_one_epoch(
     state: TrainState,
     device: torch.device,
     total_steps: int,
+    on_step: Callable[[torch.nn.Module], None] | None = None,
 ) -> dict[str, float]:
     """One pass over ``loader``; updates ``state`` (step, elapsed) and stops early when out of time.
+
+    ``on_step(net)`` is called after every optimiser step (e.g. :meth:`WeightAverage.update`).
 
     Returns
     -------
@@ -92,6 +96,8 @@ def train_one_epoch(
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
         optimizer.step()
+        if on_step is not None:
+            on_step(net)
         state.step += 1
         state.elapsed_s = elapsed0 + time.perf_counter() - start
         n += 1
@@ -128,7 +134,11 @@ def _start(config: TrainConfig, out_dir: Path, resume: bool, device: torch.devic
     from ..nn import create_model
 
     torch.manual_seed(config.seed)
-    net = create_model(config.arch, in_channels=1, out_channels=3, **config.arch_kwargs).to(device)
+    if config.init_model is not None:
+        net = _initial_weights(config).to(device)
+    else:
+        net = create_model(config.arch, in_channels=1, out_channels=3,
+                           **config.arch_kwargs).to(device)
     if device.type == "cpu":
         net = net.to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
@@ -140,6 +150,23 @@ def _start(config: TrainConfig, out_dir: Path, resume: bool, device: torch.devic
         state = load_checkpoint(ckpt, config, net, optimizer)
         log.info("resumed from %s at epoch %d, step %d", ckpt, state.epoch, state.step)
     return net, optimizer, state
+
+
+def _initial_weights(config: TrainConfig) -> torch.nn.Module:
+    """The network of ``config.init_model``, checked against the configured architecture."""
+    from ..nn import load_model
+    from ..segment.cnn import resolve_model
+
+    loaded = load_model(resolve_model(config.init_model), device="cpu")
+    if loaded.arch != config.arch:
+        raise InputError(f"--init {config.init_model} is a {loaded.arch} model; use --arch "
+                         f"{loaded.arch} or another --init")
+    differ = {k: v for k, v in config.arch_kwargs.items() if loaded.net.config.get(k) != v}
+    if differ:
+        raise InputError(f"--init {config.init_model} has {loaded.net.config}; drop the "
+                         f"options that differ ({', '.join(differ)})")
+    log.info("starting from the weights of %s", config.init_model)
+    return loaded.net
 
 
 def _setup_logging(out_dir: Path) -> logging.Handler:
