@@ -11,9 +11,9 @@ class WeightAverage:
     """Running exponential average of a network's parameters and buffers.
 
     After every optimiser step call :meth:`update`; :meth:`copy_to` writes the average into a
-    network of the same architecture.  The averaged weights lie in a flatter region of the loss
-    than the last iterate, so networks of different random seeds differ less.  The decay ramps
-    up as ``min(decay, (1 + n) / (10 + n))`` after ``n`` updates, so that a short run is not
+    network of the same architecture.  Averaging the last steps smooths out their noise
+    (Polyak averaging; the "mean teacher" of self-training).  The decay ramps up as
+    ``min(decay, (1 + n) / (10 + n))`` after ``n`` updates, so that a short run is not
     dominated by the starting weights.
 
     Parameters
