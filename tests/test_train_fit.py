@@ -78,6 +78,9 @@ def test_init_starts_from_a_models_weights_and_checks_the_architecture(tmp_path)
         _start(TrainConfig(**{**TINY, "arch_kwargs": {"base_channels": 8},
                               "init_model": str(tmp_path / "start")}),
                tmp_path / "y", False, torch.device("cpu"))
+    with pytest.raises(InputError, match="neither a shipped model"):  # nothing written
+        fit(TrainConfig(**{**TINY, "init_model": str(tmp_path / "missing")}), tmp_path / "z")
+    assert not (tmp_path / "z").exists()
 
 
 def test_time_budget_stops_early(tmp_path):

@@ -129,13 +129,15 @@ def _append_metrics(path: Path, row: dict) -> None:
         writer.writerow(row)
 
 
-def _start(config: TrainConfig, out_dir: Path, resume: bool, device: torch.device):
-    """Network, optimizer and state: new, or restored from the checkpoint in ``out_dir``."""
+def _start(config: TrainConfig, out_dir: Path, resume: bool, device: torch.device,
+           initial: torch.nn.Module | None = None):
+    """Network, optimizer and state: new (``initial``, the network of ``config.init_model``,
+    when already loaded), or restored from the checkpoint in ``out_dir``."""
     from ..nn import create_model
 
     torch.manual_seed(config.seed)
     if config.init_model is not None:
-        net = _initial_weights(config).to(device)
+        net = (initial if initial is not None else _initial_weights(config)).to(device)
     else:
         net = create_model(config.arch, in_channels=1, out_channels=3,
                            **config.arch_kwargs).to(device)
@@ -200,12 +202,14 @@ def fit(config: TrainConfig, out_dir: str | Path, *, resume: bool = False, comma
     from ..nn import configure_threads, save_model, select_device
 
     out_dir = Path(out_dir)
+    # a wrong --init is refused before anything is written
+    initial = _initial_weights(config) if config.init_model is not None else None
     out_dir.mkdir(parents=True, exist_ok=True)
     handler = _setup_logging(out_dir)
     try:
         configure_threads(config.threads)
         device = select_device(config.device)
-        net, optimizer, state = _start(config, out_dir, resume, device)
+        net, optimizer, state = _start(config, out_dir, resume, device, initial)
         val = validation_set(config)
         if not val:
             raise InputError(f"training data {config.data} needs at least 5 labelled images")
