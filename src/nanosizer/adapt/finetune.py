@@ -172,18 +172,12 @@ def initial_network(init_model: str | Path | None, arch: str, device=None):
     source : str
         What it was initialised from (stored in the metadata).
     """
-    from ..errors import InputError
-    from ..nn import create_model, load_model, select_device
+    from ..nn import create_model, select_device
+    from ..train.loop import initial_weights
 
     if init_model is None:
         return create_model(arch, in_channels=1, out_channels=3).to(select_device(device)), "random"
-    from ..segment.cnn import resolve_model
-
-    loaded = load_model(resolve_model(init_model), device=device)
-    if loaded.arch != arch:
-        raise InputError(f"--arch {arch} differs from the architecture {loaded.arch!r} of the "
-                         f"initial model {init_model}; use --arch {loaded.arch}")
-    return loaded.net, str(init_model)
+    return initial_weights(init_model, arch, device=device), str(init_model)
 
 
 def finetune(net: torch.nn.Module, pairs: Sequence[Pair], config: FinetuneConfig,

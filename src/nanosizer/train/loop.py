@@ -22,7 +22,7 @@ from .export import export_model
 from .loss import segmentation_loss
 from .validate import evaluate
 
-__all__ = ["TrainState", "train_one_epoch", "fit"]
+__all__ = ["TrainState", "train_one_epoch", "fit", "initial_weights"]
 
 log = logging.getLogger("nanosizer.train")
 BEST_NAME = "best"
@@ -154,21 +154,34 @@ def _start(config: TrainConfig, out_dir: Path, resume: bool, device: torch.devic
     return net, optimizer, state
 
 
-def _initial_weights(config: TrainConfig) -> torch.nn.Module:
-    """The network of ``config.init_model``, checked against the configured architecture."""
+def initial_weights(model, arch: str, arch_kwargs: dict | None = None,
+                    device=None) -> torch.nn.Module:
+    """The network of ``model`` (a shipped name or a model folder) to train on from.
+
+    Raises
+    ------
+    InputError
+        If the model is not of architecture ``arch`` or its constructor arguments contradict
+        ``arch_kwargs``.
+    """
     from ..nn import load_model
     from ..segment.cnn import resolve_model
 
-    loaded = load_model(resolve_model(config.init_model), device="cpu")
-    if loaded.arch != config.arch:
-        raise InputError(f"--init {config.init_model} is a {loaded.arch} model; use --arch "
-                         f"{loaded.arch} or another --init")
-    differ = {k: v for k, v in config.arch_kwargs.items() if loaded.net.config.get(k) != v}
+    loaded = load_model(resolve_model(model), device=device)
+    if loaded.arch != arch:
+        raise InputError(f"the initial model {model} is a {loaded.arch} model, not {arch}; "
+                         f"use --arch {loaded.arch} or another initial model")
+    differ = [k for k, v in (arch_kwargs or {}).items() if loaded.net.config.get(k) != v]
     if differ:
-        raise InputError(f"--init {config.init_model} has {loaded.net.config}; drop the "
+        raise InputError(f"the initial model {model} has {loaded.net.config}; drop the "
                          f"options that differ ({', '.join(differ)})")
-    log.info("starting from the weights of %s", config.init_model)
     return loaded.net
+
+
+def _initial_weights(config: TrainConfig) -> torch.nn.Module:
+    net = initial_weights(config.init_model, config.arch, config.arch_kwargs, device="cpu")
+    log.info("starting from the weights of %s", config.init_model)
+    return net
 
 
 def _setup_logging(out_dir: Path) -> logging.Handler:
