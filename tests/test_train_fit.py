@@ -56,14 +56,15 @@ def test_init_starts_from_a_models_weights_and_checks_the_architecture(tmp_path)
     import torch
 
     from nanosizer.nn import create_model, save_model
-    from nanosizer.train.loop import _start
+    from nanosizer.train.loop import _start, initial_weights
 
     torch.manual_seed(5)
     start = create_model("unet", in_channels=1, out_channels=3, depth=2, base_channels=4)
     save_model(tmp_path / "start", start, {})
     # no arch_kwargs needed: the model folder's are used
     config = TrainConfig(**{**TINY, "arch_kwargs": {}, "init_model": str(tmp_path / "start")})
-    net, _, state = _start(config, tmp_path / "run", False, torch.device("cpu"))
+    initial = initial_weights(config.init_model, config.arch, config.arch_kwargs)
+    net, _, state = _start(config, tmp_path / "run", False, torch.device("cpu"), initial)
     assert state.step == 0 and net.config["base_channels"] == 4
     assert all(torch.equal(v, start.state_dict()[k]) for k, v in net.state_dict().items())
 
@@ -71,16 +72,15 @@ def test_init_starts_from_a_models_weights_and_checks_the_architecture(tmp_path)
     assert load_model(tmp_path / "run").arch_kwargs["base_channels"] == 4
 
     with pytest.raises(InputError, match="--arch unet"):
-        _start(TrainConfig(**{**TINY, "arch": "multiresunet", "arch_kwargs": {},
-                              "init_model": str(tmp_path / "start")}),
-               tmp_path / "x", False, torch.device("cpu"))
+        fit(TrainConfig(**{**TINY, "arch": "multiresunet", "arch_kwargs": {},
+                           "init_model": str(tmp_path / "start")}), tmp_path / "x")
     with pytest.raises(InputError, match="base_channels"):
-        _start(TrainConfig(**{**TINY, "arch_kwargs": {"base_channels": 8},
-                              "init_model": str(tmp_path / "start")}),
-               tmp_path / "y", False, torch.device("cpu"))
-    with pytest.raises(InputError, match="neither a shipped model"):  # nothing written
+        fit(TrainConfig(**{**TINY, "arch_kwargs": {"base_channels": 8},
+                           "init_model": str(tmp_path / "start")}), tmp_path / "y")
+    with pytest.raises(InputError, match="neither a shipped model"):
         fit(TrainConfig(**{**TINY, "init_model": str(tmp_path / "missing")}), tmp_path / "z")
-    assert not (tmp_path / "z").exists()
+    # nothing written for a refused initial model
+    assert not any((tmp_path / d).exists() for d in ("x", "y", "z"))
 
 
 def test_time_budget_stops_early(tmp_path):

@@ -131,16 +131,14 @@ def _append_metrics(path: Path, row: dict) -> None:
 
 def _start(config: TrainConfig, out_dir: Path, resume: bool, device: torch.device,
            initial: torch.nn.Module | None = None):
-    """Network, optimizer and state: new (``initial``, the network of ``config.init_model``,
-    when already loaded), or restored from the checkpoint in ``out_dir``."""
+    """Network, optimizer and state: ``initial`` or a new network, or restored from the
+    checkpoint in ``out_dir``."""
     from ..nn import create_model
 
     torch.manual_seed(config.seed)
-    if config.init_model is not None:
-        net = (initial if initial is not None else _initial_weights(config)).to(device)
-    else:
-        net = create_model(config.arch, in_channels=1, out_channels=3,
-                           **config.arch_kwargs).to(device)
+    if initial is None:
+        initial = create_model(config.arch, in_channels=1, out_channels=3, **config.arch_kwargs)
+    net = initial.to(device)
     if device.type == "cpu":
         net = net.to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
@@ -178,12 +176,6 @@ def initial_weights(model, arch: str, arch_kwargs: dict | None = None,
     return loaded.net
 
 
-def _initial_weights(config: TrainConfig) -> torch.nn.Module:
-    net = initial_weights(config.init_model, config.arch, config.arch_kwargs, device="cpu")
-    log.info("starting from the weights of %s", config.init_model)
-    return net
-
-
 def _setup_logging(out_dir: Path) -> logging.Handler:
     handler = logging.FileHandler(out_dir / "train.log", encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
@@ -215,8 +207,10 @@ def fit(config: TrainConfig, out_dir: str | Path, *, resume: bool = False, comma
     from ..nn import configure_threads, save_model, select_device
 
     out_dir = Path(out_dir)
-    # a wrong --init is refused before anything is written
-    initial = _initial_weights(config) if config.init_model is not None else None
+    initial = None
+    if config.init_model is not None:  # a wrong one is refused before anything is written
+        initial = initial_weights(config.init_model, config.arch, config.arch_kwargs)
+        log.info("starting from the weights of %s", config.init_model)
     out_dir.mkdir(parents=True, exist_ok=True)
     handler = _setup_logging(out_dir)
     try:
