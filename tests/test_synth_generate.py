@@ -218,3 +218,36 @@ def test_coverage_controls_density():
         fractions.append(np.mean([(generate(cfg, s).labels > 0).mean() for s in range(3)]))
     assert fractions[0] < fractions[1] < fractions[2]
     assert 0.02 < fractions[0] < 0.1 and 0.3 < fractions[2] < 0.7
+
+
+def test_agglomerate_preset_gives_dense_overlapping_small_particles():
+    from nanosizer.synth import generate, random_config
+
+    hidden, plain_hidden, sizes = [], [], []
+    for i in range(8):
+        cfg = random_config(np.random.default_rng([3, i]), "sem", (192, 192), p_agglomerate=1.0,
+                            agglomerate_px=(8.0, 12.0))
+        if cfg.arrangement.gap_range[0] >= 0.9:
+            continue  # a crowded monolayer (drawn first, 15 %): tested on its own
+        assert 1.2 <= cfg.particles.gsd <= 1.5 and cfg.arrangement.cluster_fraction >= 0.8
+        sample = generate(cfg, np.random.default_rng(i))
+        hidden.append(sample.truth["hidden_fraction"].mean())
+        sizes.append(np.median(sample.truth["feret_min_px"]))
+        plain = generate(random_config(np.random.default_rng([3, i]), "sem", (192, 192)),
+                         np.random.default_rng(i))
+        plain_hidden.append(plain.truth["hidden_fraction"].mean())
+    assert len(sizes) >= 4
+    assert 6.0 < np.median(sizes) < 16.0  # 8-12 px medians of a lognormal, gsd <= 1.5
+    assert np.mean(hidden) > np.mean(plain_hidden)  # heavier overlap than the general mix
+
+
+def test_agglomerate_share_is_validated():
+    from nanosizer.synth import random_config
+    from nanosizer.train import TrainConfig
+
+    with pytest.raises(ValueError, match="p_agglomerate"):
+        random_config(0, p_agglomerate=1.5)
+    with pytest.raises(ValueError, match="p_agglomerate"):
+        TrainConfig(p_agglomerate=-0.1)
+    with pytest.raises(ValueError, match="agglomerate_px"):
+        TrainConfig(agglomerate_px=(10.0, 5.0))

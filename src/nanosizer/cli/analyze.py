@@ -89,7 +89,22 @@ def run(args: argparse.Namespace) -> int:
     )
     if not args.quiet:
         _print_summary(result)
+    warning = detection_limit_warning(result)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
+
+
+def detection_limit_warning(result) -> str | None:
+    """The warning when the EU screen's 100 nm lies below the detection limit, else None."""
+    if result.unit != "nm" or result.summary.empty:
+        return None
+    limit = float(result.summary.iloc[-1].get("detection_limit_nm", float("nan")))
+    if not limit > 100.0:
+        return None
+    return (f"particles below {limit:.0f} nm are not reliably detected, so the EU screen's "
+            f"share below 100 nm is a lower bound; analyse at a higher magnification "
+            f"(or --zoom > 1) to measure it")
 
 
 def _print_summary(result) -> None:
@@ -101,6 +116,9 @@ def _print_summary(result) -> None:
         print(f"  mean {pooled['mean']:.1f} ± {pooled['std']:.1f} {unit}, median "
               f"{pooled['median']:.1f} {unit}, D10/D50/D90 {pooled['d10']:.1f}/"
               f"{pooled['d50']:.1f}/{pooled['d90']:.1f} {unit}")
+    limit = pooled.get(f"detection_limit_{unit}", float("nan"))
+    if limit == limit:  # not NaN
+        print(f"  smallest reliably detected: {limit:.1f} {unit} (min Feret)")
     if unit == "nm":
         print(f"  EU screen: {pooled['eu_share_below_100nm']:.1%} below 100 nm "
               f"(95% CI {pooled['eu_ci_low']:.1%}-{pooled['eu_ci_high']:.1%}): "

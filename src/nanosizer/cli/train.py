@@ -29,6 +29,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         metavar=("LOW", "HIGH"),
                         help="range of the synthetic images' median particle size in px "
                              "(default: 8 110)")
+    parser.add_argument("--p-agglomerate", type=float, default=0.0, metavar="P",
+                        help="share of synthetic images with dense 3-D agglomerates of small, "
+                             "heavily overlapping particles (default: 0)")
+    parser.add_argument("--agglomerate-px", type=float, nargs=2, default=(6.0, 30.0),
+                        metavar=("LOW", "HIGH"),
+                        help="median particle size range in px of those images (default: 6 30)")
     parser.add_argument("--epochs", type=int, default=50, help="maximum epochs (default: 50)")
     parser.add_argument("--minutes", type=float,
                         help="wall-clock budget; training stops cleanly and saves when used up")
@@ -69,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
         config = TrainConfig(
             arch=args.arch, arch_kwargs=arch_kwargs, data=args.data, modality=args.modality,
             outlines_dir=args.outlines, synth_size=args.synth_size,
-            particle_px=tuple(args.particle_px), tile=args.tile, batch_size=args.batch_size,
+            particle_px=tuple(args.particle_px), p_agglomerate=args.p_agglomerate,
+            agglomerate_px=tuple(args.agglomerate_px), tile=args.tile, batch_size=args.batch_size,
             epochs=args.epochs, samples_per_epoch=args.samples_per_epoch,
             crops_per_image=args.crops_per_image,
             val_samples=args.val_samples, minutes=args.minutes, lr=args.lr,

@@ -27,6 +27,7 @@ class ImageRecord:
     infobar_top: int | None
     n_particles: int
     metadata: dict = field(default_factory=dict)
+    segmentation: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """JSON-ready dict."""
@@ -40,6 +41,7 @@ class ImageRecord:
             ),
             "n_particles": self.n_particles,
             "reader": self.metadata,
+            "segmentation": self.segmentation,
         }
 
 
@@ -70,7 +72,7 @@ class AnalysisResult:
     out: Path | None = None
 
 
-def analyze_image(path: Path, config: AnalyzeConfig):
+def analyze_image(path: Path, config: AnalyzeConfig, *, return_segmentation: bool = False):
     """Read, segment and measure one micrograph.
 
     Parameters
@@ -79,6 +81,8 @@ def analyze_image(path: Path, config: AnalyzeConfig):
         Image file.
     config : AnalyzeConfig
         Run settings.
+    return_segmentation : bool
+        Also return what the segmentation chose (zoom, settings, detection limit).
 
     Returns
     -------
@@ -88,18 +92,27 @@ def analyze_image(path: Path, config: AnalyzeConfig):
     particles : DataFrame
         :func:`nanosizer.measure_particles` table with ``image`` and ``in_statistics``
         columns added.
+    segmentation : dict
+        Only with ``return_segmentation``: :meth:`nanosizer.segment.result.Segmentation.to_dict`,
+        the detection limit raised to ``config.min_area_px``'s equivalent diameter.
     """
     from ..io import read_micrograph
     from ..measure import measure_particles
-    from ..segment import segment
+    from ..segment import segment_details
     from ..segment._labels import relabel_min_area
+    from ..segment.limits import area_to_diameter
 
     mg = read_micrograph(path, pixel_size=config.pixel_size, infobar=config.infobar)
-    labels = segment(mg, config.method, model=config.model, zoom=config.zoom)
-    labels = relabel_min_area(labels, config.min_area_px)
+    seg = segment_details(mg, config.method, model=config.model, zoom=config.zoom)
+    labels = relabel_min_area(seg.labels, config.min_area_px)
+    info = seg.to_dict()
+    info["detection_limit_px"] = round(max(seg.detection_limit_px,
+                                           area_to_diameter(config.min_area_px)), 3)
     table = measure_particles(labels, mg.data, mg.pixel_size, exclude=~mg.analysis_mask)
     table.insert(0, "image", mg.name)
     table["in_statistics"] = True if config.include_border else ~table["touches_border"]
+    if return_segmentation:
+        return mg, labels, table, info
     return mg, labels, table
 
 
@@ -119,7 +132,7 @@ def _run_job(job: _Job, writer_pool=None) -> tuple[ImageRecord, pd.DataFrame, An
     """
     from .outputs import write_image_outputs
 
-    mg, labels, table = analyze_image(job.path, job.config)
+    mg, labels, table, info = analyze_image(job.path, job.config, return_segmentation=True)
     pending = None
     if job.staging is not None:
         args = (job.staging, mg, labels, table)
@@ -129,7 +142,7 @@ def _run_job(job: _Job, writer_pool=None) -> tuple[ImageRecord, pd.DataFrame, An
             pending = writer_pool.submit(write_image_outputs, *args, overlays=job.config.overlays)
     record = ImageRecord(
         mg.name, str(job.path), mg.shape, mg.pixel_size.to_dict(), mg.infobar_top,
-        int(table.shape[0]), dict(mg.metadata),
+        int(table.shape[0]), dict(mg.metadata), info,
     )
     return record, table, pending
 

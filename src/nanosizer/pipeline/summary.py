@@ -9,7 +9,7 @@ import pandas as pd
 
 from .config import AnalyzeConfig
 
-__all__ = ["summarize", "statistics_values"]
+__all__ = ["detection_limit", "summarize", "statistics_values"]
 
 
 def statistics_values(particles: pd.DataFrame, measure: str, unit: str) -> np.ndarray:
@@ -87,15 +87,39 @@ def summarize(
     -------
     DataFrame
     """
-    rows = []
+    rows, limits = [], []
     for record in records:
         own = particles[particles["image"] == record.name] if not particles.empty else particles
         row = _row(record.name, own, config, unit)
+        limits.append(detection_limit(record, unit))
+        row[f"detection_limit_{unit}"] = limits[-1]
         row["pixel_size_nm"] = record.pixel_size["value"]
         row["pixel_size_source"] = record.pixel_size["source"]
         rows.append(row)
     pooled = _row("pooled", particles, config, unit)
+    known = [v for v in limits if np.isfinite(v)]
+    pooled[f"detection_limit_{unit}"] = max(known) if known else np.nan
     pooled["pixel_size_nm"] = np.nan
     pooled["pixel_size_source"] = ""
     rows.append(pooled)
     return pd.DataFrame(rows)
+
+
+def detection_limit(record, unit: str) -> float:
+    """An image's detection limit (minimum Feret below which particles are not reliably found).
+
+    Parameters
+    ----------
+    record : ImageRecord
+        With ``segmentation["detection_limit_px"]`` (NaN when absent).
+    unit : {'nm', 'px'}
+
+    Returns
+    -------
+    float
+        In ``unit``; the pooled row of :func:`summarize` takes the largest over the images.
+    """
+    limit_px = float((record.segmentation or {}).get("detection_limit_px", np.nan))
+    if unit == "nm":
+        return limit_px * float(record.pixel_size["value"])
+    return limit_px

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["METHODS", "DEFAULT_METHOD", "segment"]
+__all__ = ["METHODS", "DEFAULT_METHOD", "segment", "segment_details"]
 
 METHODS: tuple[str, ...] = ("unet", "multiresunet", "classical")
 DEFAULT_METHOD = "unet"
@@ -54,14 +54,40 @@ def segment(
     labels : (H, W) ndarray of int32
         Same shape as ``micrograph.data``; 0 outside particles and in the info bar.
     """
+    return segment_details(micrograph, method, model=model, config=config, zoom=zoom).labels
+
+
+def segment_details(
+    micrograph: Any,
+    method: str = DEFAULT_METHOD,
+    *,
+    model: str | Path | None = None,
+    config: Any = None,
+    zoom: float | None = None,
+):
+    """:func:`segment` with the zoom, settings and detection limit of the segmentation.
+
+    Same parameters as :func:`segment`.
+
+    Returns
+    -------
+    Segmentation
+        ``labels`` as :func:`segment` returns them, ``detection_limit_px`` (minimum Feret in
+        image px below which particles are not reliably found), ``zoom`` and ``settings``.
+    """
     if method not in METHODS and model is None:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     if method == "classical":
+        from dataclasses import asdict
+
         from .classical import ClassicalConfig, segment_classical
+        from .limits import detection_limit_px
+        from .result import Segmentation
 
-        return segment_classical(
-            micrograph.data, mask=micrograph.analysis_mask, config=config or ClassicalConfig()
-        )
-    from .cnn import segment_cnn
+        config = config or ClassicalConfig()
+        labels = segment_classical(micrograph.data, mask=micrograph.analysis_mask, config=config)
+        return Segmentation(labels, detection_limit_px(config.min_area), None, asdict(config))
+    from .cnn import segment_cnn_details
 
-    return segment_cnn(micrograph, model=model if model is not None else method, scale=zoom)
+    return segment_cnn_details(micrograph, model=model if model is not None else method,
+                               scale=zoom)

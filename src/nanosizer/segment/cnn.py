@@ -20,12 +20,16 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ._labels import relabel_min_area
 from .instances import InstanceThresholds, probabilities_to_labels
+from .limits import area_floor, detection_limit_px
+from .result import Segmentation
 
 log = logging.getLogger("nanosizer.segment")
 
 __all__ = [
-    "SHIPPED_MODELS", "ZOOMS", "resolve_model", "segment_cnn", "cnn_probabilities",
+    "SHIPPED_MODELS", "ZOOMS", "resolve_model", "segment_cnn", "segment_cnn_details",
+    "cnn_probabilities",
     "auto_zoom", "choose_zoom", "median_diameter", "segmentation_maps", "zoom_thresholds",
 ]
 
@@ -282,9 +286,42 @@ def segment_cnn(
         Same shape as ``micrograph.data``; 0 = background and everywhere outside
         ``micrograph.analysis_mask``.
     """
-    probs, thresholds = segmentation_maps(micrograph, model, tile=tile, device=device,
-                                          scale=scale, thresholds=thresholds)
-    return probabilities_to_labels(probs, thresholds, mask=micrograph.analysis_mask)
+    return segment_cnn_details(micrograph, model, tile=tile, device=device, scale=scale,
+                               thresholds=thresholds).labels
+
+
+def segment_cnn_details(
+    micrograph,
+    model: str | Path = "unet",
+    *,
+    tile: int | None = None,
+    device: str | None = None,
+    scale: float | None = None,
+    thresholds: InstanceThresholds | None = None,
+) -> Segmentation:
+    """:func:`segment_cnn` with the zoom, the applied thresholds and the detection limit.
+
+    Same parameters as :func:`segment_cnn`.
+
+    Returns
+    -------
+    Segmentation
+        ``labels`` exactly as :func:`segment_cnn` returns them; ``detection_limit_px`` from the
+        area filters at this image's scale and the model's stored ``detection_limit_px``
+        (network px, divided by the zoom).
+    """
+    probs, thresholds, zoom = segmentation_maps(micrograph, model, tile=tile, device=device,
+                                                scale=scale, thresholds=thresholds,
+                                                return_zoom=True)
+    absolute = dataclasses.replace(thresholds, min_relative_area=0.0)
+    labels = probabilities_to_labels(probs, absolute, mask=micrograph.analysis_mask)
+    floor = area_floor(labels, thresholds.min_area, thresholds.min_relative_area)
+    if floor > max(thresholds.min_area, 1):
+        labels = relabel_min_area(labels, floor)
+    loaded = _load(str(resolve_model(model)), device)
+    limit = detection_limit_px(floor, loaded.metadata.get("detection_limit_px"), zoom)
+    settings = {**thresholds.to_dict(), "area_floor_px": int(floor)}
+    return Segmentation(labels, limit, zoom, settings)
 
 
 def segmentation_maps(

@@ -30,6 +30,10 @@ class SyntheticDataset:
         Folder of binary particle outlines to add as a shape family.
     particle_px : (float, float)
         Range of the median particle size in px, passed to :func:`random_config`.
+    p_agglomerate : float
+        Share of images drawn from the agglomerate preset of :func:`random_config`.
+    agglomerate_px : (float, float)
+        Median particle size range (px) of that preset.
     config_fn : callable, optional
         ``config_fn(rng, modality, size) -> SynthConfig`` replacing :func:`random_config`.
 
@@ -44,6 +48,7 @@ class SyntheticDataset:
     def __init__(self, length: int, size: tuple[int, int] = (256, 256),
                  modality: str | None = None, seed: int = 0, *,
                  outlines_dir: str | None = None, particle_px: tuple[float, float] = (8.0, 110.0),
+                 p_agglomerate: float = 0.0, agglomerate_px: tuple[float, float] = (6.0, 30.0),
                  config_fn=None) -> None:
         if length < 1:
             raise ValueError(f"length must be >= 1, got {length}")
@@ -53,6 +58,8 @@ class SyntheticDataset:
         self.seed = int(seed)
         self.outlines_dir = outlines_dir
         self.particle_px = (float(particle_px[0]), float(particle_px[1]))
+        self.p_agglomerate = float(p_agglomerate)
+        self.agglomerate_px = (float(agglomerate_px[0]), float(agglomerate_px[1]))
         self.config_fn = config_fn
 
     def __len__(self) -> int:
@@ -68,7 +75,8 @@ class SyntheticDataset:
             cfg = self.config_fn(rng, self.modality, self.size)
         else:
             cfg = random_config(rng, self.modality, self.size, outlines_dir=self.outlines_dir,
-                                particle_px=self.particle_px)
+                                particle_px=self.particle_px, p_agglomerate=self.p_agglomerate,
+                                agglomerate_px=self.agglomerate_px)
         return generate(cfg, rng)
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ._config import (
@@ -68,9 +70,26 @@ def _crowded(rng, size, ordered) -> ArrangementConfig:
     )
 
 
-def _arrangement(rng, size, crowded, ordered) -> ArrangementConfig:
+def _agglomerated(rng, size) -> ArrangementConfig:
+    """Dense 3-D agglomerates of small particles stacked with heavy overlap (e.g. TiO2 powders)."""
+    lo = float(rng.uniform(0.55, 0.85))
+    return ArrangementConfig(
+        coverage=float(rng.uniform(0.2, 0.55)),
+        cluster_fraction=float(rng.uniform(0.8, 1.0)),
+        cluster_size=_loguniform(rng, 8.0, 60.0),
+        cluster_modes=tuple((m, float(w)) for m, w in
+                            zip(("compact", "random"), rng.dirichlet(np.ones(2)))),
+        gap_range=(lo, lo + float(rng.uniform(0.05, 0.25))),
+        sinter=float(rng.uniform(0, 0.3)) if rng.random() < 0.3 else 0.0,
+        max_particles=max(int(500 * size[0] * size[1] / 65536), 10),
+    )
+
+
+def _arrangement(rng, size, crowded, ordered, agglomerated=False) -> ArrangementConfig:
     if crowded:
         return _crowded(rng, size, ordered)
+    if agglomerated:
+        return _agglomerated(rng, size)
     lo = float(rng.uniform(0.65, 0.97))
     coverage = float(rng.uniform(0.04, 0.5))
     # keep small-particle images affordable: cap the count near 350 per 256x256
@@ -87,9 +106,9 @@ def _arrangement(rng, size, crowded, ordered) -> ArrangementConfig:
     )
 
 
-def _imaging(rng, modality) -> ImagingConfig:
+def _imaging(rng, modality, agglomerated=False) -> ImagingConfig:
     sem = modality == "sem"
-    return ImagingConfig(
+    imaging = ImagingConfig(
         modality=modality,
         substrate=float(rng.uniform(0.03, 0.35)),
         substrate_texture=float(rng.uniform(0.0, 0.9)),
@@ -112,6 +131,11 @@ def _imaging(rng, modality) -> ImagingConfig:
         brightness=float(rng.uniform(-0.08, 0.08)),
         invert=bool(rng.random() < 0.05),
     )
+    if agglomerated and sem:  # rims along every visible outline, shadowed back particles
+        imaging = replace(imaging, edge_strength=float(rng.uniform(0.3, 0.8)),
+                          gap_darkening=float(rng.uniform(0.6, 1.6)),
+                          particle_contrast=float(rng.uniform(0.45, 0.85)))
+    return imaging
 
 
 def random_config(
@@ -121,6 +145,8 @@ def random_config(
     *,
     outlines_dir: str | None = None,
     particle_px: tuple[float, float] = (8.0, 110.0),
+    p_agglomerate: float = 0.0,
+    agglomerate_px: tuple[float, float] = (6.0, 30.0),
 ) -> SynthConfig:
     """A domain-randomised :class:`SynthConfig`.
 
@@ -137,6 +163,13 @@ def random_config(
     particle_px : (float, float)
         Range of the median particle size in px (log-uniform) for a 256-px image; smaller
         images scale it down in proportion, larger ones keep it.
+    p_agglomerate : float
+        Probability of the agglomerate preset: dense 3-D agglomerates (coverage 20-55 %,
+        8-60 particles each, centre distances 0.55-1.1 of touching, so particles overlap
+        heavily and each label is the visible part), SEM rims and gap shadows emphasised.
+    agglomerate_px : (float, float)
+        Range of the median particle size in px of the agglomerate preset (log-uniform, broad
+        size distribution: gsd 1.2-1.5).
 
     Returns
     -------
@@ -159,12 +192,24 @@ def random_config(
         scalebar=bool(rng.random() < 0.45),
         panel_label=bool(rng.random() < 0.3),
     )
+    if not 0 <= p_agglomerate <= 1:
+        raise ValueError(f"p_agglomerate must be in [0, 1], got {p_agglomerate}")
     crowded = rng.random() < 0.15
     ordered = crowded and rng.random() < 0.4
+    agglomerated = p_agglomerate > 0 and not crowded and rng.random() < p_agglomerate
+    particles = _particles(rng, outlines_dir, median_px, ordered)
+    if agglomerated:
+        a_lo, a_hi = (float(v) for v in agglomerate_px)
+        if not 0 < a_lo <= a_hi:
+            raise ValueError(f"agglomerate_px must be (low, high) with 0 < low <= high, "
+                             f"got {agglomerate_px}")
+        a_px = _loguniform(rng, a_lo, a_hi)
+        particles = replace(particles, median_nm=a_px * particles.pixel_size_nm,
+                            gsd=float(rng.uniform(1.2, 1.5)))
     return SynthConfig(
         size=tuple(int(s) for s in size),
-        particles=_particles(rng, outlines_dir, median_px, ordered),
-        arrangement=_arrangement(rng, size, crowded, ordered),
-        imaging=_imaging(rng, modality),
+        particles=particles,
+        arrangement=_arrangement(rng, size, crowded, ordered, agglomerated),
+        imaging=_imaging(rng, modality, agglomerated),
         overlay=overlay,
     )

@@ -31,6 +31,11 @@ class TrainConfig:
     particle_px : (float, float)
         Range of the median particle size (px) of the synthetic images
         (:func:`nanosizer.synth.random_config`).
+    p_agglomerate : float
+        Share of synthetic images drawn from the agglomerate preset (dense 3-D agglomerates
+        of small, heavily overlapping particles).
+    agglomerate_px : (float, float)
+        Median particle size range (px) of the agglomerate preset.
     tile : int
         Side of the square training crops (a multiple of 16).
     batch_size : int
@@ -80,6 +85,8 @@ class TrainConfig:
     outlines_dir: str | None = None
     synth_size: int | None = None
     particle_px: tuple[float, float] = (8.0, 110.0)
+    p_agglomerate: float = 0.0
+    agglomerate_px: tuple[float, float] = (6.0, 30.0)
     tile: int = 256
     batch_size: int = 8
     epochs: int = 50
@@ -118,13 +125,15 @@ class TrainConfig:
             raise ValueError(f"minutes must be > 0, got {self.minutes}")
         if self.lr <= 0 or self.weight_decay < 0 or self.warmup_steps < 0:
             raise ValueError("need lr > 0, weight_decay >= 0 and warmup_steps >= 0")
-        for name in ("p_invert", "p_texture"):
+        for name in ("p_invert", "p_texture", "p_agglomerate"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
         if self.synth_size is not None and self.synth_size < self.tile:
             raise ValueError(f"synth_size must be >= tile ({self.tile}), got {self.synth_size}")
-        if not 0 < self.particle_px[0] <= self.particle_px[1]:
-            raise ValueError(f"particle_px must be (low, high) with 0 < low <= high, got {self.particle_px}")
+        for name in ("particle_px", "agglomerate_px"):
+            lo, hi = getattr(self, name)
+            if not 0 < lo <= hi:
+                raise ValueError(f"{name} must be (low, high) with 0 < low <= high, got {(lo, hi)}")
         lo, hi = self.scale_range
         if not 0 < lo <= hi:
             raise ValueError(f"scale_range must be (low, high) with 0 < low <= high, got {self.scale_range}")
@@ -141,6 +150,7 @@ class TrainConfig:
         d = asdict(self)
         d["scale_range"] = list(self.scale_range)
         d["particle_px"] = list(self.particle_px)
+        d["agglomerate_px"] = list(self.agglomerate_px)
         return d
 
     @classmethod
@@ -150,7 +160,7 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown training config keys {sorted(unknown)}")
         values = dict(values)
-        for key in ("scale_range", "particle_px"):
+        for key in ("scale_range", "particle_px", "agglomerate_px"):
             if key in values:
                 values[key] = tuple(values[key])
         return cls(**values)

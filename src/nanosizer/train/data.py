@@ -104,7 +104,9 @@ class TrainingSet(Dataset):
         if self._cached is None or self._cached[0] != item:
             synth = SyntheticDataset(length=item + 1, size=(c.synth_side,) * 2,
                                      modality=c.modality, seed=c.seed,
-                                     outlines_dir=c.outlines_dir, particle_px=c.particle_px)
+                                     outlines_dir=c.outlines_dir, particle_px=c.particle_px,
+                                     p_agglomerate=c.p_agglomerate,
+                                     agglomerate_px=c.agglomerate_px)
             self._cached = (item, synth[item])
         return self._cached[1]
 
@@ -138,7 +140,8 @@ def validation_set(config: TrainConfig) -> list[tuple[np.ndarray, np.ndarray]]:
         synth = SyntheticDataset(
             length=config.val_samples, size=(config.synth_side,) * 2, modality=config.modality,
             seed=config.seed + _VAL_SEED_OFFSET, outlines_dir=config.outlines_dir,
-            particle_px=config.particle_px,
+            particle_px=config.particle_px, p_agglomerate=config.p_agglomerate,
+            agglomerate_px=config.agglomerate_px,
         )
         items = [synth[i] for i in range(len(synth))]
     return [(normalize_image(image), labels.astype(np.int32)) for image, labels in items]

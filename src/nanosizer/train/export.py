@@ -15,9 +15,9 @@ from ..segment.instances import InstanceThresholds
 from .config import TrainConfig
 from .normalize import NORMALIZATION
 from .targets import TARGET_CHANNELS
-from .validate import evaluate, tune_thresholds
+from .validate import SIZE_EDGES, detection_limit, evaluate, recall_by_size, tune_thresholds
 
-__all__ = ["particle_diameters", "export_model"]
+__all__ = ["particle_diameters", "detection_metadata", "export_model"]
 
 log = logging.getLogger("nanosizer.train")
 
@@ -36,6 +36,22 @@ def particle_diameters(labels: list[np.ndarray]) -> dict[str, float]:
         return {"p5": None, "median": None, "p95": None}
     p5, p50, p95 = np.percentile(medians, (5, 50, 95))
     return {"p5": round(float(p5), 2), "median": round(float(p50), 2), "p95": round(float(p95), 2)}
+
+
+def detection_metadata(probabilities: list[np.ndarray], labels: list[np.ndarray],
+                       thresholds: InstanceThresholds) -> dict:
+    """``detection_limit_px`` and ``recall_by_size`` model metadata from validation outputs.
+
+    The limit is the smallest true minimum Feret (network px) from which on every size class
+    of :data:`~nanosizer.train.validate.SIZE_EDGES` holding >= 20 particles has a recall of
+    at least 0.8 (:func:`~nanosizer.train.validate.detection_limit`); None when no class has.
+    """
+    found, total = recall_by_size(probabilities, labels, thresholds)
+    limit = detection_limit(found, total)
+    classes = {f"{SIZE_EDGES[i]:g}-{SIZE_EDGES[i + 1]:g}": [int(f), int(t)]
+               for i, (f, t) in enumerate(zip(found, total)) if t}
+    return {"detection_limit_px": None if np.isnan(limit) else limit,
+            "recall_by_size": {"found_of_total": classes, "recall": 0.8, "min_count": 20}}
 
 
 def _place_files(src: Path, out_dir: Path) -> None:
@@ -70,6 +86,7 @@ def export_model(
         "normalization": dict(NORMALIZATION),
         "thresholds": thresholds.to_dict(),
         "particle_diameter_px": particle_diameters(truths),
+        **detection_metadata(probs, truths, thresholds),
         "trained_on": "synthetic" if config.data is None else "folder",
         "train_config": config.to_dict(),
         "training_command": command,

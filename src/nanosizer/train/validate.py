@@ -11,7 +11,8 @@ from ..segment.instances import InstanceThresholds, probabilities_to_labels
 from .loss import segmentation_loss
 from .targets import make_targets
 
-__all__ = ["predict_probabilities", "evaluate", "instance_f1", "tune_thresholds"]
+__all__ = ["predict_probabilities", "evaluate", "instance_f1", "tune_thresholds",
+           "recall_by_size", "detection_limit"]
 
 
 def predict_probabilities(
@@ -93,3 +94,66 @@ def tune_thresholds(
         if f1 > best_f1 + 1e-9:
             best, best_f1 = t, f1
     return best, best_f1
+
+
+#: Size classes (true minimum Feret, px) of :func:`recall_by_size`.
+SIZE_EDGES: tuple[float, ...] = (4, 6, 8, 10, 12, 15, 20, 25, 30, 40, 60, 80, 120, 200, 400)
+
+
+def recall_by_size(
+    probabilities: list[np.ndarray], labels: list[np.ndarray], thresholds: InstanceThresholds,
+    edges: tuple[float, ...] = SIZE_EDGES,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Share of true particles found (matched at IoU >= 0.5) per min-Feret class.
+
+    Parameters
+    ----------
+    probabilities, labels : lists of arrays
+        Network outputs (3, H, W) and the true instance labels of the same images.
+    thresholds : InstanceThresholds
+        Post-processing that turns outputs into particles.
+    edges : tuple of float
+        Class edges in px of the true particles' (visible) minimum Feret diameter.
+
+    Returns
+    -------
+    found, total : (len(edges) - 1,) ndarrays of int
+        Matched and all true particles per class.
+    """
+    from ..evaluate import match_instances
+    from ..measure import feret_by_label
+
+    found = np.zeros(len(edges) - 1, int)
+    total = np.zeros(len(edges) - 1, int)
+    for p, truth in zip(probabilities, labels):
+        pred = probabilities_to_labels(p, thresholds)
+        table = feret_by_label(truth)
+        matched = set(np.asarray(match_instances(truth, pred)["truth_ids"]).tolist())
+        bins = np.digitize(table.min, edges) - 1
+        for label, b in zip(table.label.tolist(), bins.tolist()):
+            if 0 <= b < total.size:
+                total[b] += 1
+                found[b] += label in matched
+    return found, total
+
+
+def detection_limit(found: np.ndarray, total: np.ndarray, edges: tuple[float, ...] = SIZE_EDGES,
+                    *, recall: float = 0.8, min_count: int = 20) -> float:
+    """Smallest class edge from which every class (with ``min_count`` particles) has ``recall``.
+
+    Examples
+    --------
+    >>> detection_limit(np.array([1, 15, 30, 40]), np.array([30, 30, 31, 40]), (4, 8, 12, 20, 40))
+    12.0
+    >>> detection_limit(np.array([0, 0]), np.array([30, 30]), (4, 8, 12))
+    nan
+    """
+    ok = [(t < min_count) or (f >= recall * t) for f, t in zip(found, total)]
+    populated = [t >= min_count for t in total]
+    limit = float("nan")
+    for i in range(len(ok) - 1, -1, -1):
+        if not ok[i]:
+            break
+        if populated[i]:
+            limit = float(edges[i])
+    return limit
