@@ -16,6 +16,7 @@ min Feret < 15, 15-30, 30-80, > 80 px; same conventions as the scorer: fragments
 ignored, info bar cropped) give, per class, the manual particles, the share found (IoU > 0.5)
 and the predicted particles whose min Feret falls in the class.
 
+``--also JSON`` (repeatable) scores further threshold sets on the same maps.
 ``--sweep`` searches the post-processing thresholds on the chosen half (coordinate descent over
 foreground, marker, contact, smoothing, relative area, from the model's stored ones), maximising
 ``F1 - |median error| - 0.5 |count ratio - 1|`` of the in-process copy of the scorer, and prints
@@ -198,6 +199,8 @@ def main() -> None:
     parser.add_argument("--set", choices=("bam", "emps"), required=True)
     parser.add_argument("--half", choices=("tune", "report", "all"), default="all")
     parser.add_argument("--thresholds", help="JSON of threshold overrides (network scale)")
+    parser.add_argument("--also", action="append", default=[], metavar="JSON",
+                        help="more threshold overrides to score on the same maps (in-process scorer)")
     parser.add_argument("--zoom", type=float)
     parser.add_argument("--sweep", action="store_true")
     parser.add_argument("--labels-out", type=Path)
@@ -226,6 +229,14 @@ def main() -> None:
     for name, c in quick["classes"].items():
         print(f"  min Feret {name:>9}: manual {c['truth']:5d}, found {c['found']:.1%}, "
               f"predicted {c['pred']:5d}")
+    for extra in args.also:
+        t = replace(base, **json.loads(extra))
+        q = quick_scores(sc, items, [to_labels(c, t) for c in cached], crop, nm)
+        print(f"also {extra}: F1 {q['f1']:.3f}, median {q['median_err']:+.1%}, "
+              f"count {q['n_pred']}/{q['n_truth']}")
+        for name, c in q["classes"].items():
+            print(f"  min Feret {name:>9}: manual {c['truth']:5d}, found {c['found']:.1%}, "
+                  f"predicted {c['pred']:5d}")
     if args.json:
         args.json.write_text(json.dumps({"set": args.set, "half": args.half, "model": args.model,
                                          "thresholds": base.to_dict(), "zooms": zooms,

@@ -73,6 +73,9 @@ def test_detection_limit_needs_every_larger_class_reliable():
     assert detection_limit([5, 25, 10, 30], [30, 30, 30, 30], edges) == 20.0
     # sparse classes (< 20 particles) neither block nor set the limit
     assert detection_limit([25, 0, 30, 30], [30, 3, 30, 30], edges) == 4.0
+    # judged against the recall of large particles (here 80 %), not against 100 %
+    assert detection_limit([2, 20, 24, 24], [30, 30, 30, 30], edges) == 8.0
+    assert np.isnan(detection_limit([0, 0, 0, 0], [30, 30, 30, 30], edges))
 
 
 def test_summary_run_json_and_console_report_the_limit(tmp_path, capsys):

@@ -116,9 +116,10 @@ def teacher_labels(micrograph, model, *, device=None, ignore_margin: int = 2,
 
     probs, thresholds, zoom = segmentation_maps(micrograph, model, device=device, return_zoom=True)
     rows = micrograph.analysis_data.shape[0]
-    mask = micrograph.analysis_mask[:rows]
-    labels, confident = confident_labels(probs[:, :rows], thresholds, mask=mask,
+    # on the whole maps, as analyze does (smoothing at a cropped edge would differ), then cropped
+    labels, confident = confident_labels(probs, thresholds, mask=micrograph.analysis_mask,
                                          max_relative_area=max_relative_area)
+    labels, confident = labels[:rows], confident[:rows]
     unsure = (labels > 0) & (confident == 0)
     if ignore_margin > 0 and unsure.any():
         unsure = ndi.binary_dilation(unsure, iterations=ignore_margin)

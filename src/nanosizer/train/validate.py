@@ -138,22 +138,38 @@ def recall_by_size(
 
 
 def detection_limit(found: np.ndarray, total: np.ndarray, edges: tuple[float, ...] = SIZE_EDGES,
-                    *, recall: float = 0.8, min_count: int = 20) -> float:
-    """Smallest class edge from which every class (with ``min_count`` particles) has ``recall``.
+                    *, recall: float = 0.8, min_count: int = 20,
+                    plateau_from: float = 20.0) -> float:
+    """Smallest class edge from which on every class finds ``recall`` x the large-particle recall.
+
+    The large-particle recall (the plateau) is that of all particles in classes starting at
+    ``plateau_from`` px or above: dense synthetic agglomerates hide parts of large particles
+    too, so an absolute recall would judge the scenes rather than the size.  Classes with fewer
+    than ``min_count`` particles are not judged.
+
+    Returns
+    -------
+    float
+        The lower edge (px) of that class; NaN when no populated class qualifies.
 
     Examples
     --------
     >>> detection_limit(np.array([1, 15, 30, 40]), np.array([30, 30, 31, 40]), (4, 8, 12, 20, 40))
     12.0
+    >>> detection_limit(np.array([2, 20, 24, 24]), np.array([30, 30, 30, 30]), (4, 8, 12, 20, 40))
+    8.0
     >>> detection_limit(np.array([0, 0]), np.array([30, 30]), (4, 8, 12))
     nan
     """
-    ok = [(t < min_count) or (f >= recall * t) for f, t in zip(found, total)]
-    populated = [t >= min_count for t in total]
+    found, total = np.asarray(found), np.asarray(total)
+    big = np.asarray(edges[:-1]) >= plateau_from
+    plateau = found[big].sum() / total[big].sum() if total[big].sum() else 1.0
+    need = recall * plateau
     limit = float("nan")
-    for i in range(len(ok) - 1, -1, -1):
-        if not ok[i]:
+    for i in range(len(total) - 1, -1, -1):
+        if total[i] < min_count:
+            continue
+        if found[i] < need * total[i] or found[i] == 0:
             break
-        if populated[i]:
-            limit = float(edges[i])
+        limit = float(edges[i])
     return limit
