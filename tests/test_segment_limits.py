@@ -94,7 +94,7 @@ def test_summary_run_json_and_console_report_the_limit(tmp_path, capsys):
                  "--out", str(tmp_path / "r2")]) == 0
     captured = capsys.readouterr()
     assert "smallest reliably detected: 159.6 nm" in captured.out
-    assert "warning: particles below 160 nm are not reliably detected" in captured.err
+    assert "warning: particles below 159.6 nm are not reliably detected" in captured.err
     assert main(["analyze", str(path), "--method", "classical", "--out", str(tmp_path / "r3"),
                  "--quiet"]) == 0
     assert "warning" not in capsys.readouterr().err

@@ -102,7 +102,7 @@ def detection_limit_warning(result) -> str | None:
     limit = float(result.summary.iloc[-1].get("detection_limit_nm", float("nan")))
     if not limit > 100.0:
         return None
-    return (f"particles below {limit:.0f} nm are not reliably detected, so the EU screen's "
+    return (f"particles below {limit:.1f} nm are not reliably detected, so the EU screen's "
             f"share below 100 nm is a lower bound; analyse at a higher magnification "
             f"(or --zoom > 1) to measure it")
 
