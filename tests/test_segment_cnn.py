@@ -159,3 +159,14 @@ def test_a_model_adapted_to_mixed_magnifications_lets_its_zoom_model_choose(tmp_
     with caplog.at_level("WARNING", logger="nanosizer.segment"):
         assert cnn.segmentation_maps(mg, orphan, return_zoom=True)[2] == 0.5
     assert asked == ["orphan"] and "not found" in caplog.text  # falls back to its own choice
+
+
+def test_choose_zoom_prefers_the_smaller_zoom_of_a_pair_when_particles_stay_large_enough():
+    from nanosizer.segment import cnn
+
+    sizes = {1.0: 60, 0.5: 130, 0.25: 135, 0.125: 300}  # 0.5 and 0.25 agree
+    assert cnn.choose_zoom(sizes, 30) == 0.5
+    assert cnn.choose_zoom(sizes, 30, min_px=24) == 0.25  # 135 px x 0.25 = 34 network px
+    assert cnn.choose_zoom(sizes, 30, min_px=40) == 0.5   # 34 px would be too small
+    # small particles (BAM-like, ~25 px at zoom 1) keep zoom 1: 12 px at zoom 0.5
+    assert cnn.choose_zoom({1.0: 25, 0.5: 24}, 30, min_px=24) == 1.0

@@ -143,7 +143,8 @@ def _same_size(a: float, b: float) -> bool:
     return a > 0 and b > 0 and abs(np.log(a / b)) < _SAME_SIZE
 
 
-def choose_zoom(diameters: dict[float, float], target: float | None) -> float:
+def choose_zoom(diameters: dict[float, float], target: float | None,
+                min_px: float | None = None) -> float:
     """The zoom at which a model segments an image best, from what each zoom found.
 
     A network trained on particles of some size fragments much larger ones (each fragment looks
@@ -152,6 +153,10 @@ def choose_zoom(diameters: dict[float, float], target: float | None) -> float:
     zoom is right: from then on the same particles are found.  The rule: the largest zoom
     whose median diameter (in image px) agrees within 25 % with that of the next smaller zoom;
     if no two agree, the zoom that brings the median diameter closest to ``target`` (network px).
+    With ``min_px``, the smaller zoom of the agreeing pair is taken instead when the median
+    diameter stays at least ``min_px`` network px there: networks fragment particles well before
+    the two zooms stop agreeing (EMPS: the best zoom was usually one step below the pair's
+    larger one), while small particles (BAM TiO2, ~25 px) keep the larger zoom.
 
     Parameters
     ----------
@@ -160,6 +165,9 @@ def choose_zoom(diameters: dict[float, float], target: float | None) -> float:
         (0 when nothing was found).
     target : float or None
         Typical particle diameter (px) of the model's training images.
+    min_px : float, optional
+        Smallest median diameter (network px) for which the smaller zoom of an agreeing pair
+        is preferred; None keeps the larger zoom.
 
     Returns
     -------
@@ -169,6 +177,8 @@ def choose_zoom(diameters: dict[float, float], target: float | None) -> float:
     zooms = sorted(diameters, reverse=True)
     for big, small in zip(zooms, zooms[1:]):
         if _same_size(diameters[big], diameters[small]):
+            if min_px is not None and diameters[small] * small >= min_px:
+                return small
             return big
     found = [z for z in zooms if diameters[z] > 0]
     if not found or not target:
@@ -219,7 +229,7 @@ def auto_zoom(loaded, image: np.ndarray, mask: np.ndarray | None,
         if len(diameters) == 2 and _same_size(*diameters.values()):
             break  # the two largest zooms agree: smaller zooms cannot change the choice
     target = (loaded.metadata.get("particle_diameter_px") or {}).get("median")
-    zoom = choose_zoom(diameters, target)
+    zoom = choose_zoom(diameters, target, loaded.metadata.get("zoom_min_px"))
     return zoom, maps[zoom]
 
 
