@@ -104,6 +104,15 @@ def _prepared(sc, truth_path: Path, pred: np.ndarray, crop) -> tuple[np.ndarray,
     return gt, pr
 
 
+def matched(sc, gt: np.ndarray, pr: np.ndarray):
+    """The scorer's matching: true and predicted ids (>= MIN_AREA px, as indices into the
+    label ids minus 1) and their IoU table; a pair with IoU > 0.5 is a true positive."""
+    iou, ag, ap = sc.match(gt, pr)
+    gids, pids = np.where(ag >= sc.MIN_AREA)[0], np.where(ap >= sc.MIN_AREA)[0]
+    sub = iou[np.ix_(gids, pids)] if len(gids) and len(pids) else np.zeros((len(gids), len(pids)))
+    return gids, pids, sub, ag
+
+
 def quick_scores(sc, items, preds, crop, nm: float) -> dict:
     """In-process copy of the scorer's F1, counts and pooled median min-Feret error, plus
     per-class figures (manual particles, share found, predicted particles)."""
@@ -114,9 +123,7 @@ def quick_scores(sc, items, preds, crop, nm: float) -> dict:
     cls = {c: [0, 0, 0] for c in CLASSES}  # truth, found, predicted
     for (_, truth_path), pred in zip(items, preds):
         gt, pr = _prepared(sc, truth_path, pred, crop)
-        iou, ag, ap = sc.match(gt, pr)
-        gids, pids = np.where(ag >= sc.MIN_AREA)[0], np.where(ap >= sc.MIN_AREA)[0]
-        sub = iou[np.ix_(gids, pids)] if len(gids) and len(pids) else np.zeros((len(gids), len(pids)))
+        gids, pids, sub, _ = matched(sc, gt, pr)
         tp += int((sub > 0.5).sum())
         n_truth, n_pred = n_truth + len(gids), n_pred + len(pids)
         found = (sub > 0.5).any(1) if sub.shape[1] else np.zeros(len(gids), bool)

@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-from bench_manual_truth import _prepared, _scorer, predict_maps, set_items, to_labels
+from bench_manual_truth import _prepared, _scorer, matched, predict_maps, set_items, to_labels
 
 ECD_CLASSES = ((0, 40), (40, 80), (80, np.inf))
 
@@ -26,9 +26,7 @@ ECD_CLASSES = ((0, 40), (40, 80), (80, np.inf))
 def image_scores(sc, truth_path: Path, pred: np.ndarray) -> tuple[float, float, float]:
     """(F1, count ratio, median true ECD px) of one image."""
     gt, pr = _prepared(sc, truth_path, pred, None)
-    iou, ag, ap = sc.match(gt, pr)
-    gids, pids = np.where(ag >= sc.MIN_AREA)[0], np.where(ap >= sc.MIN_AREA)[0]
-    sub = iou[np.ix_(gids, pids)] if len(gids) and len(pids) else np.zeros((len(gids), len(pids)))
+    gids, pids, sub, ag = matched(sc, gt, pr)
     tp = int((sub > 0.5).sum())
     f1 = 2 * tp / max(len(gids) + len(pids), 1)
     ecd = float(np.median(np.sqrt(4 * ag[gids] / np.pi))) if len(gids) else 0.0

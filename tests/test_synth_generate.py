@@ -247,6 +247,8 @@ def test_agglomerate_share_is_validated():
 
     with pytest.raises(ValueError, match="p_agglomerate"):
         random_config(0, p_agglomerate=1.5)
+    with pytest.raises(ValueError, match="agglomerate_px"):  # whatever preset is drawn
+        random_config(0, p_agglomerate=0.01, agglomerate_px=(10.0, 5.0))
     with pytest.raises(ValueError, match="p_agglomerate"):
         TrainConfig(p_agglomerate=-0.1)
     with pytest.raises(ValueError, match="agglomerate_px"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from ._options import parse_infobar
@@ -116,8 +117,8 @@ def _print_summary(result) -> None:
         print(f"  mean {pooled['mean']:.1f} ± {pooled['std']:.1f} {unit}, median "
               f"{pooled['median']:.1f} {unit}, D10/D50/D90 {pooled['d10']:.1f}/"
               f"{pooled['d50']:.1f}/{pooled['d90']:.1f} {unit}")
-    limit = pooled.get(f"detection_limit_{unit}", float("nan"))
-    if limit == limit:  # not NaN
+    limit = float(pooled.get(f"detection_limit_{unit}", float("nan")))
+    if not math.isnan(limit):
         print(f"  smallest reliably detected: {limit:.1f} {unit} (min Feret)")
     if unit == "nm":
         print(f"  EU screen: {pooled['eu_share_below_100nm']:.1%} below 100 nm "

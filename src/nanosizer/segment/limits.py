@@ -4,7 +4,8 @@ Two things bound it from below: the area filters that drop small regions (an abs
 ``min_area`` and a ``min_relative_area`` share of the image's median particle area), and the
 network's own resolution, measured on its synthetic validation set and stored with the model
 (``detection_limit_px``: smallest true minimum Feret diameter, in network pixels, from which on
-the model finds at least :data:`RELIABLE_RECALL` of the particles).  The larger bound, in image
+every size class finds at least :data:`RELIABLE_RECALL` times the share the model finds of
+particles of :data:`PLATEAU_FROM_PX` and more; :func:`nanosizer.train.validate.detection_limit`).  The larger bound, in image
 pixels, is the detection limit reported next to the size distribution.
 """
 
@@ -12,10 +13,15 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["RELIABLE_RECALL", "area_floor", "area_to_diameter", "detection_limit_px"]
+__all__ = ["RELIABLE_RECALL", "PLATEAU_FROM_PX", "MIN_CLASS_COUNT", "area_floor",
+           "area_to_diameter", "detection_limit_px"]
 
-#: Share of particles a size class must be found in to count as reliably detected.
+#: Share of the large-particle recall a size class must reach to count as reliably detected.
 RELIABLE_RECALL = 0.8
+#: Size classes from this min Feret (px) on give the large-particle recall (the plateau).
+PLATEAU_FROM_PX = 20.0
+#: Size classes with fewer particles are not judged.
+MIN_CLASS_COUNT = 20
 
 
 def area_to_diameter(area: float) -> float:

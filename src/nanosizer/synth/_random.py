@@ -194,15 +194,15 @@ def random_config(
     )
     if not 0 <= p_agglomerate <= 1:
         raise ValueError(f"p_agglomerate must be in [0, 1], got {p_agglomerate}")
+    a_lo, a_hi = (float(v) for v in agglomerate_px)
+    if not 0 < a_lo <= a_hi:
+        raise ValueError(f"agglomerate_px must be (low, high) with 0 < low <= high, "
+                         f"got {agglomerate_px}")
     crowded = rng.random() < 0.15
     ordered = crowded and rng.random() < 0.4
     agglomerated = p_agglomerate > 0 and not crowded and rng.random() < p_agglomerate
     particles = _particles(rng, outlines_dir, median_px, ordered)
     if agglomerated:
-        a_lo, a_hi = (float(v) for v in agglomerate_px)
-        if not 0 < a_lo <= a_hi:
-            raise ValueError(f"agglomerate_px must be (low, high) with 0 < low <= high, "
-                             f"got {agglomerate_px}")
         a_px = _loguniform(rng, a_lo, a_hi)
         particles = replace(particles, median_nm=a_px * particles.pixel_size_nm,
                             gsd=float(rng.uniform(1.2, 1.5)))

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from ..segment.instances import InstanceThresholds
+from ..segment.limits import MIN_CLASS_COUNT, PLATEAU_FROM_PX, RELIABLE_RECALL
 from .config import TrainConfig
 from .normalize import NORMALIZATION
 from .targets import TARGET_CHANNELS
@@ -43,17 +44,18 @@ def detection_metadata(probabilities: list[np.ndarray], labels: list[np.ndarray]
     """``detection_limit_px`` and ``recall_by_size`` model metadata from validation outputs.
 
     The limit is the smallest true minimum Feret (network px) from which on every size class
-    of :data:`~nanosizer.train.validate.SIZE_EDGES` holding >= 20 particles finds at least 0.8
-    times the share found of particles >= 20 px (:func:`~nanosizer.train.validate.detection_limit`);
-    None when no class does.
+    of :data:`~nanosizer.train.validate.SIZE_EDGES` (judged from 20 particles on) finds at least
+    0.8 times the share found of particles >= 20 px
+    (:func:`~nanosizer.train.validate.detection_limit`); None when no class does.
     """
     found, total = recall_by_size(probabilities, labels, thresholds)
     limit = detection_limit(found, total)
     classes = {f"{SIZE_EDGES[i]:g}-{SIZE_EDGES[i + 1]:g}": [int(f), int(t)]
                for i, (f, t) in enumerate(zip(found, total)) if t}
     return {"detection_limit_px": None if np.isnan(limit) else limit,
-            "recall_by_size": {"found_of_total": classes, "relative_recall": 0.8,
-                               "plateau_from_px": 20, "min_count": 20}}
+            "recall_by_size": {"found_of_total": classes, "relative_recall": RELIABLE_RECALL,
+                               "plateau_from_px": PLATEAU_FROM_PX,
+                               "min_count": MIN_CLASS_COUNT}}
 
 
 def _place_files(src: Path, out_dir: Path) -> None:

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from ..segment.instances import InstanceThresholds, probabilities_to_labels
+from ..segment.limits import MIN_CLASS_COUNT, PLATEAU_FROM_PX, RELIABLE_RECALL
 from .loss import segmentation_loss
 from .targets import make_targets
 
@@ -138,8 +139,8 @@ def recall_by_size(
 
 
 def detection_limit(found: np.ndarray, total: np.ndarray, edges: tuple[float, ...] = SIZE_EDGES,
-                    *, recall: float = 0.8, min_count: int = 20,
-                    plateau_from: float = 20.0) -> float:
+                    *, recall: float = RELIABLE_RECALL, min_count: int = MIN_CLASS_COUNT,
+                    plateau_from: float = PLATEAU_FROM_PX) -> float:
     """Smallest class edge from which on every class finds ``recall`` x the large-particle recall.
 
     The large-particle recall (the plateau) is that of all particles in classes starting at
