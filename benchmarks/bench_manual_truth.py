@@ -82,11 +82,10 @@ def predict_maps(model: str, images: list[Path], zoom: float | None) -> list[tup
 
 def to_labels(cached, thresholds=None) -> np.ndarray:
     """Labels from cached maps; ``thresholds`` (network scale) replace the model's."""
-    from nanosizer.segment.cnn import _scaled_min_area
     from nanosizer.segment.instances import probabilities_to_labels
 
     probs, scaled, zoom, mask = cached
-    t = scaled if thresholds is None else _scaled_min_area(thresholds, zoom)
+    t = scaled if thresholds is None else thresholds.rescaled(zoom)
     return probabilities_to_labels(probs, t, mask=mask)
 
 

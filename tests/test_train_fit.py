@@ -31,8 +31,10 @@ def test_tiny_run_writes_model_and_resumes(tmp_path):
     meta = loaded.metadata
     assert loaded.arch == "unet" and loaded.arch_kwargs["base_channels"] == 4
     assert set(meta["thresholds"]) == {
-        "foreground", "marker", "contact", "min_area", "smooth", "min_relative_area"
+        "foreground", "marker", "contact", "min_area", "smooth", "min_relative_area", "decoder",
+        "offset_px", "vote_sigma", "vote_density", "vote_prominence", "vote_merge",
     }
+    assert meta["thresholds"]["decoder"] == "watershed" and meta["outputs"][-1] == "distance"
     assert meta["normalization"]["method"] == "percentile"
     assert meta["epochs"] == 2 and meta["training_command"] == "nanosizer train --test"
     assert 0 < meta["particle_diameter_px"]["median"] < 300
@@ -81,6 +83,28 @@ def test_init_starts_from_a_models_weights_and_checks_the_architecture(tmp_path)
         fit(TrainConfig(**{**TINY, "init_model": str(tmp_path / "missing")}), tmp_path / "z")
     # nothing written for a refused initial model
     assert not any((tmp_path / d).exists() for d in ("x", "y", "z"))
+
+
+def test_centre_offsets_add_two_outputs_to_an_initial_model(tmp_path):
+    import torch
+
+    from nanosizer.nn import create_model, save_model
+
+    torch.manual_seed(5)
+    start = create_model("unet", in_channels=1, out_channels=3, depth=2, base_channels=4)
+    save_model(tmp_path / "start", start, {})
+    config = TrainConfig(**{**TINY, "arch_kwargs": {}, "init_model": str(tmp_path / "start"),
+                            "centre_offsets": True})
+    fit(config, tmp_path / "run")
+    loaded = load_model(tmp_path / "run")
+    assert loaded.arch_kwargs["out_channels"] == 5
+    assert loaded.metadata["outputs"][3:] == ["offset_y", "offset_x"]
+    assert loaded.metadata["thresholds"]["decoder"] == "centres"
+    # a model with offsets cannot be trained on without them
+    with pytest.raises(InputError, match="--centre-offsets"):
+        fit(TrainConfig(**{**TINY, "arch_kwargs": {}, "init_model": str(tmp_path / "run")}),
+            tmp_path / "again")
+    assert not (tmp_path / "again").exists()
 
 
 def test_time_budget_stops_early(tmp_path):

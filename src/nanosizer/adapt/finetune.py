@@ -106,13 +106,16 @@ class PairCrops(Dataset):
     synthetic : callable, optional
         ``synthetic(index) -> (image, labels)``, e.g. a :class:`nanosizer.synth.SyntheticDataset`
         item getter; required when ``config.synthetic_fraction > 0``.
+    offsets : bool
+        Also the centre-offset targets (networks with five outputs).
     """
 
     def __init__(self, pairs: Sequence[Pair], config: FinetuneConfig,
-                 synthetic: Callable[[int], Pair] | None = None) -> None:
+                 synthetic: Callable[[int], Pair] | None = None, offsets: bool = False) -> None:
         if not pairs and (synthetic is None or config.synthetic_fraction == 0):
             raise ValueError("need training pairs or a synthetic source")
         self.pairs, self.config, self.synthetic = list(pairs), config, synthetic
+        self.offsets = offsets
 
     def __len__(self) -> int:
         return self.config.steps * self.config.batch_size
@@ -135,7 +138,7 @@ class PairCrops(Dataset):
         image, labels = augment_geometry(image, labels, rng)
         image = normalize_image(augment_intensity(image, rng, 0.0))
         weight = (labels != IGNORE).astype(np.float32)
-        targets = make_targets(np.maximum(labels, 0), c.contact_width)
+        targets = make_targets(np.maximum(labels, 0), c.contact_width, offsets=self.offsets)
         return torch.from_numpy(image)[None], torch.from_numpy(np.concatenate([targets, weight[None]]))
 
 
@@ -199,7 +202,8 @@ def finetune(net: torch.nn.Module, pairs: Sequence[Pair], config: FinetuneConfig
         net.to(memory_format=torch.channels_last)
     tcfg = config.train_config(net.arch)
     optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=1e-4)
-    loader = DataLoader(PairCrops(pairs, config, synthetic), batch_size=config.batch_size,
+    crops = PairCrops(pairs, config, synthetic, offsets=getattr(net, "out_channels", 3) == 5)
+    loader = DataLoader(crops, batch_size=config.batch_size,
                         shuffle=False, drop_last=True, num_workers=0)
     state = TrainState()
     average = WeightAverage(net, config.average_decay) if config.average_decay else None
@@ -225,19 +229,20 @@ def tune_and_save(folder: str | Path, net, val_pairs: Sequence[Pair], metadata: 
     Returns the validation scores.
     """
     from ..nn import save_model, select_device
-    from ..segment.instances import InstanceThresholds
     from ..train import NORMALIZATION, TARGET_CHANNELS, evaluate, normalize_image, tune_thresholds
-    from ..train.validate import instance_f1
+    from ..train.targets import OFFSET_CHANNELS
+    from ..train.validate import default_thresholds, instance_f1
     from ..train.export import particle_diameters
 
     device = select_device(config.device)
     val = [(normalize_image(np.asarray(img, np.float32)), lab.astype(np.int32))
            for img, lab in val_pairs]
     truths = [lab for _, lab in val]
+    base = default_thresholds(net)
     if val:
         metrics, probs = evaluate(net, val, device=device, amp=config.amp,
-                                  thresholds=InstanceThresholds(), contact_width=config.contact_width)
-        tuned, f1 = tune_thresholds(probs, truths)
+                                  thresholds=base, contact_width=config.contact_width)
+        tuned, f1 = tune_thresholds(probs, truths, base)
         scores = {"f1": round(f1, 4), "f1_default_thresholds": round(metrics["val_f1"], 4),
                   "n_images": len(val)}
         if thresholds is not None:  # scored on the same maps: no second network pass
@@ -246,9 +251,10 @@ def tune_and_save(folder: str | Path, net, val_pairs: Sequence[Pair], metadata: 
             metadata = {**metadata, "thresholds_validation_tuned": tuned.to_dict()}
         thresholds = tuned if thresholds is None else thresholds
     else:
-        thresholds, scores = thresholds or InstanceThresholds(), {"n_images": 0}
+        thresholds, scores = thresholds or base, {"n_images": 0}
+    outputs = list(TARGET_CHANNELS) + (list(OFFSET_CHANNELS) if net.out_channels == 5 else [])
     full = {
-        "task": "instance-segmentation", "outputs": list(TARGET_CHANNELS),
+        "task": "instance-segmentation", "outputs": outputs,
         "output_activation": "sigmoid", "normalization": dict(NORMALIZATION),
         "thresholds": thresholds.to_dict(), "particle_diameter_px": particle_diameters([*size_labels, *truths]),
         "finetune_config": {**asdict(config), "scale_range": list(config.scale_range)},

@@ -38,15 +38,16 @@ MAX_COUNT_RATIO = 1.5
 
 def tuned_thresholds(net, val, ft):
     """Thresholds tuned on ``val`` and the F1 they reach (defaults and nan without ``val``)."""
-    from ..segment.instances import InstanceThresholds
     from ..train import evaluate, normalize_image, tune_thresholds
+    from ..train.validate import default_thresholds
 
+    base = default_thresholds(net)
     if not val:
-        return InstanceThresholds(), float("nan")
+        return base, float("nan")
     norm = [(normalize_image(np.asarray(i, np.float32)), lab) for i, lab in val]
     _, probs = evaluate(net, norm, device=ft.device, amp=ft.amp,
-                        thresholds=InstanceThresholds(), contact_width=ft.contact_width)
-    return tune_thresholds(probs, [lab for _, lab in norm])
+                        thresholds=base, contact_width=ft.contact_width)
+    return tune_thresholds(probs, [lab for _, lab in norm], base)
 
 
 def anchor_particles(model, micrographs, *, return_count: bool = False):

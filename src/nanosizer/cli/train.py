@@ -61,6 +61,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--init", metavar="MODEL",
                         help="start from this model's weights (shipped name or model folder; "
                              "its architecture and width are used)")
+    parser.add_argument("--centre-offsets", action="store_true",
+                        help="also learn per-pixel vectors to each particle's centre and separate "
+                             "touching particles by centre votes (adds two outputs to an --init "
+                             "model without them)")
     parser.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
 
 
@@ -82,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
             val_samples=args.val_samples, minutes=args.minutes, lr=args.lr,
             num_workers=args.workers, threads=args.threads, device=args.device,
             amp=not args.no_amp, seed=args.seed, p_texture=args.p_texture,
-            init_model=args.init,
+            init_model=args.init, centre_offsets=args.centre_offsets,
         )
     except ValueError as exc:
         raise InputError(str(exc)) from None

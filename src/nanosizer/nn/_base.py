@@ -58,6 +58,26 @@ class SegmentationNet(nn.Module):
     def out_channels(self) -> int:
         return int(self._config["out_channels"])
 
+    def with_outputs(self, out_channels: int) -> SegmentationNet:
+        """A copy with ``out_channels`` outputs that keeps the weights of the existing ones.
+
+        The 1x1 output convolution ``head`` gets new rows for the added outputs (zero weights,
+        zero bias: sigmoid 0.5 everywhere, e.g. zero centre offsets); every other weight is
+        copied.  Used to teach a trained network further maps without forgetting its own.
+        """
+        if out_channels < self.out_channels:
+            raise ValueError(f"cannot drop outputs ({self.out_channels} -> {out_channels})")
+        net = type(self)(**{**self.config, "out_channels": out_channels})
+        state = self.state_dict()
+        new = net.state_dict()
+        for key, value in state.items():
+            if key.startswith("head.") and new[key].shape != value.shape:
+                grown = torch.zeros_like(new[key])
+                grown[: value.shape[0]] = value
+                state[key] = grown
+        net.load_state_dict(state)
+        return net
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits (N, out_channels, H, W) for an input (N, in_channels, H, W) of any H, W."""
         if x.ndim != 4 or x.shape[1] != self.in_channels:

@@ -108,7 +108,7 @@ def _normalized(loaded, image: np.ndarray, mask: np.ndarray | None) -> np.ndarra
 
 
 def _maps(loaded, x: np.ndarray, *, tile: int | None, device) -> np.ndarray:
-    """Sigmoid outputs (3, h, w) for a normalised image."""
+    """Sigmoid outputs (C, h, w) for a normalised image."""
     from ..nn import predict
 
     if tile is None and x.size > _TILE_ABOVE_PX:
@@ -124,7 +124,7 @@ def _zoomed_shape(shape: tuple[int, ...], scale: float) -> tuple[int, int]:
 def cnn_probabilities(
     loaded, image: np.ndarray, mask: np.ndarray | None, *, tile: int | None, device, scale: float
 ) -> np.ndarray:
-    """Sigmoid outputs (3, H, W) of ``loaded`` for a raw image, predicted at ``scale``."""
+    """Sigmoid outputs (C, H, W) of ``loaded`` for a raw image, predicted at ``scale``."""
     x = _normalized(loaded, image, mask)
     if scale == 1.0:
         return _maps(loaded, x, tile=tile, device=device)
@@ -210,7 +210,7 @@ def auto_zoom(loaded, image: np.ndarray, mask: np.ndarray | None,
     Returns
     -------
     zoom : float
-    probabilities : (3, h, w) ndarray of float32
+    probabilities : (C, h, w) ndarray of float32
         The network's sigmoid maps at that zoom (at the network's resolution).
     """
     thresholds = zoom_thresholds(loaded.metadata, thresholds)
@@ -249,13 +249,6 @@ def _zoom_of_model(model: str, image: np.ndarray, mask: np.ndarray | None, *,
     loaded = _load(str(folder), device)
     return auto_zoom(loaded, image, mask, _stored_thresholds(loaded), tile=tile,
                      device=device)[0]
-
-
-def _scaled_min_area(thresholds: InstanceThresholds, scale: float) -> InstanceThresholds:
-    """``min_area`` is in network pixels; maps brought back to full resolution need it / scale^2."""
-    if scale == 1.0:
-        return thresholds
-    return dataclasses.replace(thresholds, min_area=max(1, round(thresholds.min_area / scale**2)))
 
 
 def segment_cnn(
@@ -351,7 +344,7 @@ def segmentation_maps(
 
     Returns
     -------
-    probabilities : (3, H, W) ndarray of float32
+    probabilities : (C, H, W) ndarray of float32
         Foreground, contact and distance maps at the micrograph's resolution (predicted at the
         chosen zoom).
     thresholds : InstanceThresholds
@@ -376,5 +369,5 @@ def segmentation_maps(
         zoom, probs = auto_zoom(loaded, image, mask, thresholds, tile=tile, device=device)
         if zoom != 1.0:
             probs = _resize(probs, image.shape, 1)
-    out = (probs, _scaled_min_area(thresholds, zoom))
+    out = (probs, thresholds.rescaled(zoom))
     return (*out, zoom) if return_zoom else out

@@ -17,14 +17,17 @@ The CNN predicts ``foreground``, ``contact`` and a per-particle normalised ``dis
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 from scipy import ndimage as ndi
 
 from ._labels import relabel_min_area
 
-__all__ = ["InstanceThresholds", "probabilities_to_labels"]
+__all__ = ["DECODERS", "InstanceThresholds", "probabilities_to_labels"]
+
+#: Instance decoders (:attr:`InstanceThresholds.decoder`).
+DECODERS: tuple[str, ...] = ("watershed", "centres")
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,21 @@ class InstanceThresholds:
     min_relative_area : float
         Particles smaller than this fraction of the median particle area are removed too
         (fragments of faint particles; 0 = off).
+    decoder : {'watershed', 'centres'}
+        ``'watershed'``: markers from the distance and contact maps (this module);
+        ``'centres'``: centre votes of models with offset outputs
+        (:mod:`nanosizer.segment.centres`; ``marker``, ``contact`` and ``smooth`` unused).
+    offset_px : float
+        Offset (px) that an offset output of 1 stands for; rescaled with the maps' zoom.
+    vote_sigma : float
+        Gaussian sigma (px) of the vote density; rescaled with the maps' zoom.
+    vote_density : float
+        Vote density (votes per px²) above which a region is a particle centre.
+    vote_prominence : float
+        Relative height above the saddle at which one centre region splits into two.
+    vote_merge : float
+        Touching particles whose mean votes lie closer than this times the sum of their
+        equivalent radii are merged (0 = never).
     """
 
     foreground: float = 0.5
@@ -55,6 +73,12 @@ class InstanceThresholds:
     min_area: int = 12
     smooth: float = 0.0
     min_relative_area: float = 0.0
+    decoder: str = "watershed"
+    offset_px: float = 64.0
+    vote_sigma: float = 1.0
+    vote_density: float = 0.5
+    vote_prominence: float = 0.5
+    vote_merge: float = 0.3
 
     def __post_init__(self) -> None:
         for name in ("foreground", "marker", "contact"):
@@ -67,6 +91,25 @@ class InstanceThresholds:
             raise ValueError(f"smooth must be >= 0, got {self.smooth}")
         if not 0 <= self.min_relative_area < 1:
             raise ValueError(f"min_relative_area must be in [0, 1), got {self.min_relative_area}")
+        if self.decoder not in DECODERS:
+            raise ValueError(f"decoder must be one of {DECODERS}, got {self.decoder!r}")
+        for name in ("offset_px", "vote_density"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        for name in ("vote_sigma", "vote_prominence", "vote_merge"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+
+    def rescaled(self, zoom: float) -> InstanceThresholds:
+        """The thresholds for maps brought from a network zoom back to full resolution.
+
+        ``min_area`` (network px) becomes ``min_area / zoom**2``; ``offset_px`` and
+        ``vote_sigma`` become ``/ zoom``.
+        """
+        if zoom == 1.0:
+            return self
+        return replace(self, min_area=max(1, round(self.min_area / zoom**2)),
+                       offset_px=self.offset_px / zoom, vote_sigma=self.vote_sigma / zoom)
 
     def to_dict(self) -> dict:
         """JSON-serialisable form (for model metadata)."""
@@ -114,8 +157,9 @@ def probabilities_to_labels(
 
     Parameters
     ----------
-    outputs : (3, H, W) ndarray of float
-        Probabilities (after the sigmoid) in the order foreground, contact, distance.
+    outputs : (3, H, W) or (5, H, W) ndarray of float
+        Probabilities (after the sigmoid) in the order foreground, contact, distance and, for
+        the ``'centres'`` decoder, offset_y, offset_x.
     thresholds : InstanceThresholds, optional
         Post-processing parameters; None uses the defaults.
     mask : (H, W) ndarray of bool, optional
@@ -137,16 +181,22 @@ def probabilities_to_labels(
     2
     """
     outputs = np.asarray(outputs)
-    if outputs.ndim != 3 or outputs.shape[0] != 3:
-        raise ValueError(f"outputs must be (3, H, W) probabilities, got shape {outputs.shape}")
     t = thresholds if thresholds is not None else InstanceThresholds()
-    fg, contact, distance = outputs
+    channels = 5 if t.decoder == "centres" else 3
+    if outputs.ndim != 3 or outputs.shape[0] < channels:
+        raise ValueError(f"outputs must be ({channels}, H, W) probabilities for the {t.decoder} "
+                         f"decoder, got shape {outputs.shape}")
+    if mask is not None and mask.shape != outputs.shape[1:]:
+        raise ValueError(f"mask shape {mask.shape} != image shape {outputs.shape[1:]}")
+    if t.decoder == "centres":
+        from .centres import centres_to_labels
+
+        return centres_to_labels(outputs, t, mask=mask)
+    fg, contact, distance = outputs[:3]
     if t.smooth > 0:
         distance = ndi.gaussian_filter(distance.astype(np.float32), t.smooth)
     fgmask = fg > t.foreground
     if mask is not None:
-        if mask.shape != fgmask.shape:
-            raise ValueError(f"mask shape {mask.shape} != image shape {fgmask.shape}")
         fgmask &= mask
     seeds = fgmask & (distance > t.marker) & (contact < t.contact)
     markers, n_markers = ndi.label(seeds)

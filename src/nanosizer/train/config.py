@@ -76,6 +76,10 @@ class TrainConfig:
     init_model : str or None
         Start from the weights of this model (a shipped name or a model folder) instead of a
         random initialisation; its architecture and ``arch_kwargs`` are used.
+    centre_offsets : bool
+        Also learn the two centre-offset maps (:func:`~nanosizer.train.targets.centre_offsets`)
+        and separate particles by centre votes (:mod:`nanosizer.segment.centres`); an initial
+        model without them gets the two outputs added.
     """
 
     arch: str = "unet"
@@ -107,6 +111,12 @@ class TrainConfig:
     amp: bool = True
     seed: int = 0
     init_model: str | None = None
+    centre_offsets: bool = False
+
+    @property
+    def out_channels(self) -> int:
+        """Number of network outputs (3, or 5 with centre offsets)."""
+        return 5 if self.centre_offsets else 3
 
     def __post_init__(self) -> None:
         from ..nn import available_architectures

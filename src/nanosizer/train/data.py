@@ -119,7 +119,7 @@ class TrainingSet(Dataset):
         if c.p_texture > 0 and rng.random() < c.p_texture:
             image = augment_particles(image, labels, rng)
         image = normalize_image(augment_intensity(image, rng, c.p_invert))
-        targets = make_targets(labels, c.contact_width)
+        targets = make_targets(labels, c.contact_width, offsets=c.centre_offsets)
         return torch.from_numpy(image)[None], torch.from_numpy(targets)
 
 

@@ -15,8 +15,9 @@ from ..segment.instances import InstanceThresholds
 from ..segment.limits import MIN_CLASS_COUNT, PLATEAU_FROM_PX, RELIABLE_RECALL
 from .config import TrainConfig
 from .normalize import NORMALIZATION
-from .targets import TARGET_CHANNELS
-from .validate import SIZE_EDGES, detection_limit, evaluate, recall_by_size, tune_thresholds
+from .targets import OFFSET_CHANNELS, TARGET_CHANNELS
+from .validate import (SIZE_EDGES, default_thresholds, detection_limit, evaluate, recall_by_size,
+                       tune_thresholds)
 
 __all__ = ["particle_diameters", "detection_metadata", "export_model"]
 
@@ -77,15 +78,16 @@ def export_model(
     from ..nn import load_model, save_model
 
     best = load_model(out_dir / "best", device=device)
+    base = default_thresholds(best.net)
     metrics, probs = evaluate(best.net, val, device=device, amp=config.amp,
-                              thresholds=InstanceThresholds(), contact_width=config.contact_width)
+                              thresholds=base, contact_width=config.contact_width)
     truths = [lab for _, lab in val]
-    thresholds, f1 = tune_thresholds(probs, truths)
+    thresholds, f1 = tune_thresholds(probs, truths, base)
     log.info("tuned thresholds %s: validation F1 %.4f (defaults %.4f)",
              thresholds.to_dict(), f1, metrics["val_f1"])
     metadata = {
         "task": "instance-segmentation",
-        "outputs": list(TARGET_CHANNELS),
+        "outputs": list(TARGET_CHANNELS) + (list(OFFSET_CHANNELS) if config.centre_offsets else []),
         "output_activation": "sigmoid",
         "normalization": dict(NORMALIZATION),
         "thresholds": thresholds.to_dict(),

@@ -14,13 +14,12 @@ import torch
 from torch.utils.data import DataLoader
 
 from ..errors import InputError
-from ..segment.instances import InstanceThresholds
 from .checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .data import TrainingSet, validation_set
 from .export import export_model
 from .loss import segmentation_loss
-from .validate import evaluate
+from .validate import default_thresholds, evaluate
 
 __all__ = ["TrainState", "train_one_epoch", "fit", "initial_weights"]
 
@@ -137,7 +136,8 @@ def _start(config: TrainConfig, out_dir: Path, resume: bool, device: torch.devic
 
     torch.manual_seed(config.seed)
     if initial is None:
-        initial = create_model(config.arch, in_channels=1, out_channels=3, **config.arch_kwargs)
+        initial = create_model(config.arch, in_channels=1, out_channels=config.out_channels,
+                               **config.arch_kwargs)
     net = initial.to(device)
     if device.type == "cpu":
         net = net.to(memory_format=torch.channels_last)
@@ -153,14 +153,17 @@ def _start(config: TrainConfig, out_dir: Path, resume: bool, device: torch.devic
 
 
 def initial_weights(model, arch: str, arch_kwargs: dict | None = None,
-                    device=None) -> torch.nn.Module:
+                    device=None, out_channels: int | None = None) -> torch.nn.Module:
     """The network of ``model`` (a shipped name or a model folder) to train on from.
+
+    With ``out_channels`` above the model's, the outputs are added
+    (:meth:`~nanosizer.nn.SegmentationNet.with_outputs`).
 
     Raises
     ------
     InputError
-        If the model is not of architecture ``arch`` or its constructor arguments contradict
-        ``arch_kwargs``.
+        If the model is not of architecture ``arch``, its constructor arguments contradict
+        ``arch_kwargs``, or it has more outputs than ``out_channels``.
     """
     from ..nn import load_model
     from ..segment.cnn import resolve_model
@@ -173,6 +176,11 @@ def initial_weights(model, arch: str, arch_kwargs: dict | None = None,
     if differ:
         raise InputError(f"the initial model {model} has {loaded.net.config}; drop the "
                          f"options that differ ({', '.join(differ)})")
+    if out_channels is not None and out_channels != loaded.net.out_channels:
+        if out_channels < loaded.net.out_channels:
+            raise InputError(f"the initial model {model} predicts centre offsets; add "
+                             "--centre-offsets to train it further")
+        return loaded.net.with_outputs(out_channels)
     return loaded.net
 
 
@@ -209,7 +217,8 @@ def fit(config: TrainConfig, out_dir: str | Path, *, resume: bool = False, comma
     out_dir = Path(out_dir)
     initial = None
     if config.init_model is not None:  # a wrong one is refused before anything is written
-        initial = initial_weights(config.init_model, config.arch, config.arch_kwargs)
+        initial = initial_weights(config.init_model, config.arch, config.arch_kwargs,
+                                  out_channels=config.out_channels)
         log.info("starting from the weights of %s", config.init_model)
     out_dir.mkdir(parents=True, exist_ok=True)
     handler = _setup_logging(out_dir)
@@ -223,7 +232,7 @@ def fit(config: TrainConfig, out_dir: str | Path, *, resume: bool = False, comma
         log.info("config %s; device %s; %d validation images", config.to_dict(), device, len(val))
         steps_per_epoch = config.samples_per_epoch // config.batch_size
         total_steps = steps_per_epoch * config.epochs
-        thresholds = InstanceThresholds()
+        thresholds = default_thresholds(net)
         while state.epoch < config.epochs and not _out_of_time(config, state):
             train = train_one_epoch(
                 net, _loader(config, state.epoch), optimizer, config, state, device, total_steps

@@ -13,13 +13,20 @@ from .loss import segmentation_loss
 from .targets import make_targets
 
 __all__ = ["predict_probabilities", "evaluate", "instance_f1", "tune_thresholds",
-           "recall_by_size", "detection_limit"]
+           "recall_by_size", "detection_limit", "default_thresholds"]
+
+
+def default_thresholds(net: torch.nn.Module) -> InstanceThresholds:
+    """Untuned thresholds for ``net``: the centre-vote decoder when it predicts offsets."""
+    if getattr(net, "out_channels", 3) == 5:
+        return InstanceThresholds(decoder="centres")
+    return InstanceThresholds()
 
 
 def predict_probabilities(
     net: torch.nn.Module, images: list[np.ndarray], device: torch.device, amp: bool
 ) -> list[np.ndarray]:
-    """Sigmoid outputs (3, H, W) float32 of each normalised image (whole-image inference)."""
+    """Sigmoid outputs (C, H, W) float32 of each normalised image (whole-image inference)."""
     from ..nn import predict
 
     return [1.0 / (1.0 + np.exp(-predict(net, img, device=device, amp=amp))) for img in images]
@@ -51,9 +58,10 @@ def evaluate(
     from ..nn import predict
 
     probs, losses = [], []
+    offsets = getattr(net, "out_channels", 3) == 5
     for image, truth in val:
         logits = predict(net, image, device=device, amp=amp)
-        targets = torch.from_numpy(make_targets(truth, contact_width))
+        targets = torch.from_numpy(make_targets(truth, contact_width, offsets=offsets))
         losses.append(float(segmentation_loss(torch.from_numpy(logits)[None], targets[None])[0]))
         probs.append(1.0 / (1.0 + np.exp(-logits)))
     truths = [lab for _, lab in val]
@@ -68,7 +76,8 @@ def tune_thresholds(
 ) -> tuple[InstanceThresholds, float]:
     """Grid search of the post-processing parameters maximising the mean F1 at IoU 0.5.
 
-    Foreground, marker and contact thresholds and the distance smoothing on a full grid, then
+    Foreground, marker and contact thresholds and the distance smoothing on a full grid (for
+    the ``'centres'`` decoder of ``base``: foreground, vote density and vote prominence), then
     the relative fragment filter (``min_relative_area``) on the best of those.
 
     Returns
@@ -81,11 +90,19 @@ def tune_thresholds(
 
     base = base or InstanceThresholds()
     best, best_f1 = base, instance_f1(probabilities, labels, base)
-    grid = itertools.product(
-        (0.4, 0.5, 0.6), (0.3, 0.4, 0.5, 0.6, 0.7), (0.3, 0.5, 0.7), (0.0, 1.5, 3.0)
-    )
-    for fg, marker, contact, smooth in grid:
-        t = replace(base, foreground=fg, marker=marker, contact=contact, smooth=smooth)
+    if base.decoder == "centres":
+        candidates = (
+            replace(base, foreground=fg, vote_density=density, vote_prominence=prominence)
+            for fg, density, prominence in itertools.product(
+                (0.4, 0.5, 0.6), (0.25, 0.5, 1.0), (0.25, 0.5, 1.0))
+        )
+    else:
+        candidates = (
+            replace(base, foreground=fg, marker=marker, contact=contact, smooth=smooth)
+            for fg, marker, contact, smooth in itertools.product(
+                (0.4, 0.5, 0.6), (0.3, 0.4, 0.5, 0.6, 0.7), (0.3, 0.5, 0.7), (0.0, 1.5, 3.0))
+        )
+    for t in candidates:
         f1 = instance_f1(probabilities, labels, t)
         if f1 > best_f1 + 1e-9:
             best, best_f1 = t, f1
@@ -110,7 +127,7 @@ def recall_by_size(
     Parameters
     ----------
     probabilities, labels : lists of arrays
-        Network outputs (3, H, W) and the true instance labels of the same images.
+        Network outputs (C, H, W) and the true instance labels of the same images.
     thresholds : InstanceThresholds
         Post-processing that turns outputs into particles.
     edges : tuple of float

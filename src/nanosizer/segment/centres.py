@@ -1,0 +1,212 @@
+"""Instance separation by centre votes: every particle pixel points at its particle's centre.
+
+Networks with the two extra ``offset_y``/``offset_x`` outputs (see
+:mod:`nanosizer.train.targets`) predict, for each pixel, the vector to the centre of the particle
+it belongs to.  Pixels on either side of the contact between two touching particles point in
+different directions, so the seam is carried by the direction of the vectors rather than by a
+thin contact line or a dip in a distance map, which small particles in dense agglomerates
+hardly have.
+
+:func:`centres_to_labels`:
+
+1. the particle mask is ``foreground > thresholds.foreground``;
+2. each mask pixel casts a vote at ``pixel + offset``; the votes are counted per pixel and
+   smoothed (Gaussian, ``thresholds.vote_sigma``) into a vote density (votes per px²);
+3. centres are the regions where the density exceeds ``thresholds.vote_density``, split where
+   one region holds several peaks that rise more than ``thresholds.vote_prominence`` (relative)
+   above the saddle between them;
+4. each mask pixel joins the centre its vote lands in (or one within ``3 * vote_sigma`` px);
+   touching particles whose mean votes lie closer than ``thresholds.vote_merge`` times the
+   sum of their equivalent radii are merged (pieces of one particle vote for one centre);
+   detached pieces of a particle (but the largest) join the particles around them,
+   mask pixels that reached no centre become particles of their own, and the area filters
+   apply as for the watershed.
+
+Offsets are stored as sigmoid outputs: ``offset = (2 * p - 1) * thresholds.offset_px``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from ._labels import relabel_min_area
+
+__all__ = ["OFFSET_PX", "decode_offsets", "vote_density", "centres_to_labels"]
+
+#: Offset (network px) that a sigmoid output of 1 stands for (0 -> -OFFSET_PX, 0.5 -> 0).
+OFFSET_PX: float = 64.0
+
+
+def decode_offsets(encoded: np.ndarray, offset_px: float = OFFSET_PX) -> np.ndarray:
+    """Offsets in px from their sigmoid encoding ``(2 * p - 1) * offset_px``.
+
+    >>> decode_offsets(np.array([0.5, 1.0, 0.25]), 64.0)
+    array([  0.,  64., -32.])
+    """
+    return (2.0 * np.asarray(encoded, dtype=np.float64) - 1.0) * offset_px
+
+
+def vote_density(
+    fgmask: np.ndarray, offsets: np.ndarray, sigma: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Smoothed count of the votes ``pixel + offset`` of the mask pixels.
+
+    Parameters
+    ----------
+    fgmask : (H, W) ndarray of bool
+        Pixels that vote.
+    offsets : (2, H, W) ndarray of float
+        Vector (y, x) in px from each pixel to its particle centre.
+    sigma : float
+        Gaussian smoothing of the counts (px).
+
+    Returns
+    -------
+    density : (H, W) ndarray of float32
+        Votes per px² (the smoothing keeps the total).
+    votes : (2, n) ndarray of int
+        Row and column where each mask pixel (in ``np.nonzero`` order) voted, clipped to the
+        image.
+    """
+    h, w = fgmask.shape
+    ys, xs = np.nonzero(fgmask)
+    vy = np.clip(np.rint(ys + offsets[0][ys, xs]), 0, h - 1).astype(np.intp)
+    vx = np.clip(np.rint(xs + offsets[1][ys, xs]), 0, w - 1).astype(np.intp)
+    counts = np.bincount(vy * w + vx, minlength=h * w).reshape(h, w).astype(np.float32)
+    density = ndi.gaussian_filter(counts, sigma) if sigma > 0 else counts
+    return density, np.stack([vy, vx])
+
+
+def _centre_regions(density: np.ndarray, level: float, prominence: float) -> np.ndarray:
+    """Labelled centre regions: density above ``level``, split between prominent peaks.
+
+    Only regions with several local maxima are searched for prominent peaks (h-maxima of the
+    log density, in their bounding box); most centre regions are small single peaks.
+    """
+    from skimage.morphology import h_maxima
+    from skimage.segmentation import watershed
+
+    above = density > level
+    regions, n = ndi.label(above)
+    if n == 0:
+        return regions.astype(np.int32)
+    local_max = above & (density >= ndi.maximum_filter(density, size=3))
+    n_max = np.bincount(regions[local_max], minlength=n + 1)
+    out = regions.astype(np.int32)
+    next_id = n + 1
+    for index, slc in enumerate(ndi.find_objects(regions)):
+        if slc is None or n_max[index + 1] < 2:
+            continue
+        own = regions[slc] == index + 1
+        # in log density a relative prominence is a fixed height; outside, far below every peak
+        logd = np.where(own, np.log(np.maximum(density[slc], level)), np.log(level) - 10.0)
+        markers, k = ndi.label(h_maxima(logd, np.log1p(prominence)) > 0)
+        if k < 2:
+            continue
+        split = watershed(-logd, markers, mask=own)
+        out[slc][own] = np.where(split[own] == 1, index + 1, split[own] + next_id - 2)
+        next_id += k - 1
+    return out
+
+
+def _merge_same_centre(labels: np.ndarray, votes: np.ndarray, fgmask: np.ndarray,
+                       ratio: float) -> np.ndarray:
+    """Merge touching particles whose votes point at the same place.
+
+    Two touching particles ``a``, ``b`` are one when their mean votes lie closer than
+    ``ratio * (r_a + r_b)`` (``r``: equivalent-circle radius): the centres of two real particles
+    are about ``r_a + r_b`` apart (more than half of it even when they overlap heavily), while
+    pieces of one particle vote for one centre.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = int(labels.max())
+    if n < 2:
+        return labels
+    ids = labels[fgmask]
+    area = np.bincount(ids, minlength=n + 1).astype(np.float64)
+    cy = np.bincount(ids, weights=votes[0], minlength=n + 1) / np.maximum(area, 1)
+    cx = np.bincount(ids, weights=votes[1], minlength=n + 1) / np.maximum(area, 1)
+    radius = np.sqrt(area / np.pi)
+    pairs = []
+    for a, b in ((labels[:, :-1], labels[:, 1:]), (labels[:-1], labels[1:])):
+        touch = (a != b) & (a > 0) & (b > 0)
+        pairs.append(np.stack([a[touch], b[touch]]))
+    a, b = np.unique(np.concatenate(pairs, axis=1), axis=1)
+    close = np.hypot(cy[a] - cy[b], cx[a] - cx[b]) < ratio * (radius[a] + radius[b])
+    if not close.any():
+        return labels
+    graph = coo_matrix((np.ones(int(close.sum())), (a[close], b[close])), shape=(n + 1, n + 1))
+    _, root = connected_components(graph, directed=False)
+    lut = np.zeros(n + 1, dtype=np.int32)
+    lut[1:] = root[1:] + 1  # background keeps 0; ids stay unique per merged group
+    return lut[labels]
+
+
+def _largest_pieces(labels: np.ndarray, fgmask: np.ndarray) -> np.ndarray:
+    """Keep each particle's largest connected piece; other pieces join touching particles.
+
+    Pixels whose votes strayed into a neighbour's centre leave specks of that neighbour on the
+    wrong side of the seam; they are given to the particle around them (grown over at most
+    4 px, the rest stays unlabelled).
+    """
+    from skimage.measure import label as connected
+
+    pieces = connected(labels, connectivity=1, background=0)
+    n = int(pieces.max())
+    if n == 0:
+        return labels
+    owner = np.zeros(n + 1, dtype=np.int64)
+    owner[pieces.ravel()] = labels.ravel()
+    size = np.bincount(pieces.ravel(), minlength=n + 1)
+    order = np.lexsort((size[1:], owner[1:]))  # by owner, then size: the last one is largest
+    largest = np.zeros(n + 1, dtype=bool)
+    last = np.r_[owner[1:][order][1:] != owner[1:][order][:-1], True]
+    largest[1 + order[last]] = True
+    largest[0] = False
+    kept = np.where(largest[pieces], labels, 0)
+    for _ in range(2):
+        grown = ndi.maximum_filter(kept, size=5)
+        kept = np.where((kept == 0) & fgmask, grown, kept)
+    return kept.astype(np.int32)
+
+
+def centres_to_labels(outputs: np.ndarray, thresholds, *, mask: np.ndarray | None = None) -> np.ndarray:
+    """Instance labels from foreground and centre-offset maps (module docstring).
+
+    Parameters
+    ----------
+    outputs : (5, H, W) ndarray of float
+        Sigmoid outputs: foreground, contact, distance, offset_y, offset_x.
+    thresholds : InstanceThresholds
+        ``foreground``, ``offset_px``, ``vote_sigma``, ``vote_density``, ``vote_prominence``,
+        ``vote_merge``, ``min_area`` and ``min_relative_area`` are used.
+    mask : (H, W) ndarray of bool, optional
+        Pixels that may belong to particles.
+
+    Returns
+    -------
+    labels : (H, W) ndarray of int32
+        0 = background, particles numbered 1..N.
+    """
+    t = thresholds
+    fgmask = outputs[0] > t.foreground
+    if mask is not None:
+        fgmask &= mask
+    offsets = decode_offsets(outputs[3:5], t.offset_px)
+    density, votes = vote_density(fgmask, offsets, t.vote_sigma)
+    regions = _centre_regions(density, t.vote_density, t.vote_prominence)
+    labels = np.zeros(fgmask.shape, dtype=np.int32)
+    if regions.any():
+        reach = 2 * int(np.ceil(3.0 * max(t.vote_sigma, 1.0))) + 1
+        near = np.where(regions > 0, regions, ndi.maximum_filter(regions, size=reach))
+        labels[fgmask] = near[votes[0], votes[1]]
+        if t.vote_merge > 0:
+            labels = _merge_same_centre(labels, votes, fgmask, t.vote_merge)
+        labels = _largest_pieces(labels, fgmask)
+    orphans, n_orphans = ndi.label(fgmask & (labels == 0))
+    if n_orphans:
+        labels = np.where(orphans > 0, orphans + labels.max(), labels)
+    return relabel_min_area(labels, t.min_area, t.min_relative_area)
