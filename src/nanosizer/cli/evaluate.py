@@ -25,7 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="truth: folder of label images, binary masks or ImageJ ROI zips "
                              "(<stem>.tif/.png/.zip), or a COCO JSON file")
     parser.add_argument("--pred", metavar="PATH",
-                        help="predictions: an analyze results folder, or labels in any truth format")
+                        help="predictions: an analyze results folder (its labels/, scored with "
+                             "the pixel size and info bar in its run.json), or labels in any "
+                             "truth format")
     parser.add_argument("--images", metavar="DIR",
                         help="instead of --pred: segment these images (stems as in --truth)")
     parser.add_argument("--method", default="classical",
@@ -42,7 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--include-border", action="store_true",
                         help="keep border-touching particles in the size figures")
     parser.add_argument("--pixel-size", metavar="LENGTH",
-                        help='pixel size for the size figures, e.g. "7.34 nm" (default: pixels)')
+                        help='pixel size for the size figures, e.g. "7.34 nm" (a bare number '
+                             'is nm); default: each image\'s own (from --images, run.json of '
+                             '--pred or truth.csv of a synth set), else pixels')
     parser.add_argument("--infobar", default="auto", metavar="auto|none|ROW",
                         help="info bar of --images: detect (auto), ignore (none) or first row")
     parser.add_argument("--quiet", action="store_true", help="do not print the figures")
