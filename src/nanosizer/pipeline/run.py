@@ -93,19 +93,23 @@ def analyze_image(path: Path, config: AnalyzeConfig, *, return_segmentation: boo
         :func:`nanosizer.measure_particles` table with ``image`` and ``in_statistics``
         columns added.
     segmentation : dict
-        Only with ``return_segmentation``: :meth:`nanosizer.segment.result.Segmentation.to_dict`,
-        the detection limit raised to ``config.min_area_px``'s equivalent diameter.
+        Only with ``return_segmentation``: :meth:`nanosizer.segment.result.Segmentation.to_dict`
+        (the zoom actually used and the applied thresholds), the detection limit raised to
+        ``config.min_area_px``'s equivalent diameter, and the method, model, resolved model
+        folder, SHA-256 of its weights and where the zoom came from
+        (:func:`nanosizer.pipeline.provenance.model_record`).
     """
     from ..io import read_micrograph
     from ..measure import measure_particles
     from ..segment import segment_details
     from ..segment._labels import relabel_min_area
     from ..segment.limits import area_to_diameter
+    from .provenance import model_record
 
     mg = read_micrograph(path, pixel_size=config.pixel_size, infobar=config.infobar)
     seg = segment_details(mg, config.method, model=config.model, zoom=config.zoom)
     labels = relabel_min_area(seg.labels, config.min_area_px)
-    info = seg.to_dict()
+    info = {**model_record(config.method, config.model, config.zoom), **seg.to_dict()}
     info["detection_limit_px"] = round(max(seg.detection_limit_px,
                                            area_to_diameter(config.min_area_px)), 3)
     table = measure_particles(labels, mg.data, mg.pixel_size, exclude=~mg.analysis_mask)
