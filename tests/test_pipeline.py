@@ -124,6 +124,40 @@ def test_mixed_calibration_refused(disc_image, tmp_path):
         analyze([disc_image, plain], None, CLASSICAL)
 
 
+def test_mixed_calibration_refused_before_any_segmentation(disc_image, tmp_path, monkeypatch):
+    from skimage.io import imsave
+
+    from nanosizer import segment
+
+    plain = tmp_path / "plain.png"
+    imsave(plain, draw_discs((80, 80), DISCS[:2]), check_contrast=False)
+    segmented = []
+    real = segment.segment_details
+    monkeypatch.setattr(segment, "segment_details",
+                        lambda mg, *a, **k: segmented.append(mg.name) or real(mg, *a, **k))
+    for order in ([disc_image, plain], [plain, disc_image]):
+        with pytest.raises(InputError, match="plain.png has no pixel size while .*discs.tif"):
+            analyze(order, tmp_path / "out", CLASSICAL)
+    assert segmented == [] and not (tmp_path / "out").exists()
+    both = analyze([disc_image, plain], None, AnalyzeConfig(method="classical", n_boot=0,
+                                                            pixel_size="2 nm"))
+    assert both.unit == "nm" and segmented == ["discs", "plain"]
+
+
+def test_model_with_classical_method_is_refused(tmp_path, capsys):
+    from nanosizer.cli.main import main
+
+    with pytest.raises(ValueError, match="drop the model"):
+        AnalyzeConfig(method="classical", model=str(tmp_path))
+    assert main(["analyze", "--sample", "--method", "classical", "--model", str(tmp_path),
+                 "--out", str(tmp_path / "o")]) == 2
+    assert "drop the model" in capsys.readouterr().err
+    assert main(["evaluate", "--truth", str(tmp_path), "--images", str(tmp_path), "--method",
+                 "classical", "--model", str(tmp_path), "--out", str(tmp_path / "e")]) == 2
+    assert "drop --model" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists() and not (tmp_path / "e").exists()
+
+
 def test_same_stem_refused(tmp_path, disc_image):
     other = tmp_path / "sub"
     other.mkdir()

@@ -27,9 +27,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--method", default="unet", choices=("unet", "multiresunet", "classical"),
                         help="segmentation method (default: unet, the shipped model)")
     parser.add_argument("--model", metavar="MODEL_DIR",
-                        help="model folder for the CNN methods (default: the shipped model)")
+                        help="model folder for the CNN methods (default: the shipped model); "
+                             "an error with --method classical")
     parser.add_argument("--pixel-size", metavar="LENGTH",
-                        help='pixel size overriding the file\'s metadata, e.g. "7.34 nm", "0.5 um"')
+                        help='pixel size overriding the file\'s metadata, with its unit: "7.34 nm", '
+                             '"0.5 um", "3 A" (a bare number is taken as nm)')
     parser.add_argument("--measure", default="feret_min", choices=("feret_min", "feret_max", "ecd"),
                         help="size measure of the distribution (default: minimum Feret diameter)")
     parser.add_argument("--infobar", default="auto", metavar="auto|none|ROW",

@@ -30,10 +30,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "truth format")
     parser.add_argument("--images", metavar="DIR",
                         help="instead of --pred: segment these images (stems as in --truth)")
-    parser.add_argument("--method", default="classical",
-                        choices=("classical", "unet", "multiresunet"),
-                        help="segmentation method with --images (default: classical)")
-    parser.add_argument("--model", metavar="MODEL_DIR", help="model folder with --images")
+    parser.add_argument("--method", choices=("classical", "unet", "multiresunet"),
+                        help="segmentation method with --images (default: classical, or unet "
+                             "with --model)")
+    parser.add_argument("--model", metavar="MODEL_DIR",
+                        help="model folder with --images (a CNN method)")
     parser.add_argument("--out", required=True, metavar="DIR",
                         help="results folder (per_image.csv, pooled.csv, sizes.csv, scores.json)")
     parser.add_argument("--overwrite", action="store_true", help="write into a non-empty --out")
@@ -100,6 +101,11 @@ def run(args: argparse.Namespace) -> int:
 
     if (args.pred is None) == (args.images is None):
         raise InputError("give either --pred DIR (label images) or --images DIR with --method")
+    if args.model is not None and args.method == "classical":
+        raise InputError(f"--model {args.model} is for the CNN methods but --method is classical; "
+                         "drop --model or use --method unet")
+    if args.method is None:
+        args.method = "unet" if args.model is not None else "classical"
     config = build_config(args)
     with staged_output_dir(args.out, args.overwrite) as out:
         evaluation = evaluate_folders(

@@ -6,7 +6,7 @@ from ._grey import MIN_SIDE
 from ._infobar import detect_infobar
 from ._micrograph import Micrograph
 from ._paths import expand_paths
-from ._read import read_micrograph
+from ._read import read_micrograph, read_pixel_size
 from ._staging import StagedDir, prepare_output_dir, staged_output_dir
 from ._write import (
     atomic_write,
@@ -32,6 +32,7 @@ __all__ = [
     "parse_length_nm",
     "prepare_output_dir",
     "read_micrograph",
+    "read_pixel_size",
     "staged_output_dir",
     "write_json",
     "write_label_image",

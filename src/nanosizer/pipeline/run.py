@@ -162,6 +162,26 @@ def _check_unique_stems(paths: Sequence[Path]) -> None:
         seen[p.stem] = p
 
 
+def _check_calibration(paths: Sequence[Path], config: AnalyzeConfig) -> None:
+    """InputError before any segmentation when calibrated and uncalibrated files are mixed."""
+    if config.pixel_size is not None or len(paths) < 2:
+        return
+    from ..io import read_pixel_size
+
+    calibrated: Path | None = None
+    raw: Path | None = None
+    for path in paths:
+        if read_pixel_size(path).calibrated:
+            calibrated = calibrated or path
+        else:
+            raw = raw or path
+        if calibrated is not None and raw is not None:
+            raise InputError(
+                f"{raw} has no pixel size while {calibrated} has one, so sizes cannot be "
+                "pooled; pass --pixel-size or analyse it separately"
+            )
+
+
 def _common_unit(records: Sequence[ImageRecord]) -> str:
     units = {r.pixel_size["unit"] for r in records}
     if len(units) > 1:
@@ -230,6 +250,7 @@ def analyze(
         paths = [paths]
     files = expand_paths([str(p) for p in paths])
     _check_unique_stems(files)
+    _check_calibration(files, config)
     writer = ResultWriter(out, overwrite=overwrite, config=config) if out is not None else None
     jobs = [_Job(path, config, writer.root if writer is not None else None) for path in files]
     tables, records = [], []

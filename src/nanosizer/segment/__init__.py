@@ -78,6 +78,9 @@ def segment_details(
     if method not in METHODS and model is None:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     if method == "classical":
+        if model is not None:
+            raise ValueError(f"model {str(model)!r} is for the CNN methods but method is "
+                             "'classical'; drop the model or choose method 'unet'")
         from dataclasses import asdict
 
         from .classical import ClassicalConfig, segment_classical
