@@ -1,7 +1,7 @@
 """Reading micrographs, calibration, info-bar detection and atomic writing."""
 
 from ._calibration import PixelSize, parse_length_nm
-from ._formats import IMAGE_EXTENSIONS
+from ._formats import IMAGE_EXTENSIONS, PNG_PIXEL_SIZE_KEY
 from ._grey import MIN_SIDE
 from ._infobar import detect_infobar
 from ._micrograph import Micrograph
@@ -21,6 +21,7 @@ from ._write import (
 __all__ = [
     "IMAGE_EXTENSIONS",
     "MIN_SIDE",
+    "PNG_PIXEL_SIZE_KEY",
     "Micrograph",
     "PixelSize",
     "StagedDir",
