@@ -122,7 +122,10 @@ def _print_summary(result) -> None:
     limit = float(pooled.get(f"detection_limit_{unit}", float("nan")))
     if not math.isnan(limit):
         print(f"  smallest reliably detected: {limit:.1f} {unit} (min Feret)")
-    if unit == "nm":
+    if unit == "nm" and not pooled["n"] > 0:
+        print("  EU screen: no particles in the statistics, so no share below 100 nm (check "
+              "the overlays; a model that finds nothing may need --zoom or another --model)")
+    elif unit == "nm":
         print(f"  EU screen: {pooled['eu_share_below_100nm']:.1%} below 100 nm "
               f"(95% CI {pooled['eu_ci_low']:.1%}-{pooled['eu_ci_high']:.1%}): "
               f"{pooled['eu_verdict']}")
