@@ -49,7 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-overlays", action="store_true", help="skip overlays/<stem>.png")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap intervals")
     parser.add_argument("--workers", type=int, default=1, metavar="N",
-                        help="images analysed in parallel by N local processes (default 1)")
+                        help="images analysed in parallel by N local processes (default 1); "
+                             "each gets CPUs/N torch threads, at most one process per CPU. "
+                             "Each process loads the model first, so a few images gain little")
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="Dask scheduler address (tcp://host:8786) or 'dask' for a local "
                              "Dask cluster; for thousands of images (pip install nanosizer[dask])")
@@ -86,6 +88,13 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"bad option: {exc}") from None
     if args.workers < 1:
         raise InputError(f"--workers must be at least 1, got {args.workers}")
+    if args.workers > 1 and args.scheduler is None:
+        from ..pipeline.parallel import available_cpus, worker_plan
+
+        used, threads = worker_plan(args.workers)
+        if used < args.workers:
+            print(f"note: --workers {args.workers} but only {available_cpus()} CPUs are "
+                  f"available: running {used} workers of {threads} thread(s)", file=sys.stderr)
     result = analyze(
         paths, args.out, config, overwrite=args.overwrite, progress=not args.quiet,
         workers=args.workers, scheduler=args.scheduler,
