@@ -34,3 +34,16 @@ def test_api_example_counts_the_particles_analyze_counts(tmp_path, monkeypatch):
     assert namespace["dist"].n == int(pooled["n"])
     assert int(pooled["n"]) < int(pooled["n_detected"])  # the sample has border particles
     assert namespace["dist"].median == pytest.approx(pooled["median"])
+
+
+def test_public_segment_is_callable_after_its_subpackage_was_imported():
+    import numpy as np
+
+    import nanosizer
+    import nanosizer.segment  # noqa: F401 - what analyze and many imports do
+    from nanosizer.io import Micrograph
+
+    image = np.zeros((32, 32), np.float32)
+    image[8:20, 8:20] = 1.0
+    labels = nanosizer.segment(Micrograph(image), "classical")
+    assert labels.max() == 1 and (labels > 0).sum() > 100
