@@ -365,9 +365,13 @@ def test_comparison_overlays_put_two_models_side_by_side(tmp_path):
 
     (path,) = written
     rgb = iio.imread(path)
-    assert path.name == "image.png" and rgb.shape == (96, 2 * 96 + 8, 3)
-    assert np.array_equal(rgb[:, :96], rgb[:, 104:])  # same model: same outlines
-    assert np.any(rgb[:, :96, 0] != rgb[:, :96, 1])  # outlines drawn in colour
+    assert path.name == "image.png" and rgb.shape == (16 + 96, 2 * 96 + 8, 3)
+    panels = rgb[16:, :96], rgb[16:, 104:]
+    assert np.array_equal(*panels)  # same model: same outlines
+    assert np.any(panels[0][..., 0] != panels[0][..., 1])  # outlines drawn in colour
+    left, right = rgb[:16, :96], rgb[:16, 104:]
+    assert (left < 128).any() and (right < 128).any()  # a title above each panel ...
+    assert not np.array_equal(left, right)  # ... and they differ ("before" / "after")
 
 
 def test_tune_and_save_keeps_given_thresholds_and_reports_both_scores(tmp_path):
@@ -490,3 +494,22 @@ def test_finetune_ends_with_the_average_of_its_weights():
     assert torch.allclose(averaged[name], 0.1 * start[name] + 0.9 * last[name], atol=1e-6)
     with pytest.raises(ValueError, match="average_decay"):
         FinetuneConfig(average_decay=1.0)
+
+
+def test_adapt_summary_gives_initial_and_adapted_f1_and_clean_paths():
+    from nanosizer.cli.adapt import summary_lines
+
+    report = {"kept": "adapted", "minutes": 3.04, "initial_val_f1": 0.803,
+              "adapted_val_f1": 0.807, "overlays": ["adapt/overlays/a.png"],
+              "val_scores": {"f1": 0.772, "f1_tuned_thresholds": 0.807, "n_images": 8}}
+    text = "\n".join(summary_lines(report, "adapted/"))
+    assert "adapted model written to adapted in 3.0 min" in text
+    assert "initial 0.803, adapted 0.807; kept: adapted" in text
+    assert "with the initial model's thresholds, stored with it: F1 0.772 on 8" in text
+    assert "adapted/adapt/overlays " in text and "//" not in text
+    rejected = {"kept": "initial", "minutes": 1.0, "initial_val_f1": 0.8,
+                "adapted_val_f1": 0.7, "rejected_model": "adapt/rejected",
+                "val_scores": {"kept": "initial"}}
+    text = "\n".join(summary_lines(rejected, "m//"))
+    assert "initial 0.800, adapted 0.700; kept: initial" in text
+    assert "m/adapt/rejected" in text and "//" not in text and "written model" not in text

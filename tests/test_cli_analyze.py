@@ -99,3 +99,16 @@ def test_sample_with_default_model_finds_the_particles(tmp_path):
     assert scores["f1"] > 0.75, scores
     summary = pd.read_csv(out / "summary.csv")
     assert summary.iloc[-1]["method"] == "unet" and summary.iloc[-1]["unit"] == "nm"
+
+
+def test_no_particles_prints_no_nan(tmp_path, capsys):
+    """A calibrated image where only border particles are found: no 'nan%' EU screen."""
+    path = tmp_path / "edge.tif"
+    tifffile.imwrite(path, draw_discs((64, 64), [(0, 0, 12), (63, 63, 10)]))
+    code = main(["analyze", str(path), "--method", "classical", "--pixel-size", "2 nm",
+                 "--out", str(tmp_path / "res")])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "nan" not in out.lower()
+    assert "2 particles detected, 0 in statistics" in out
+    assert "EU screen: no particles in the statistics" in out

@@ -331,3 +331,34 @@ def test_imagej_any_length_unit(tmp_path, grey8, unit, factor):
     path = tmp_path / "ij_unit.tif"
     tifffile.imwrite(path, grey8, imagej=True, resolution=(0.4, 0.4), metadata={"unit": unit})
     assert read_micrograph(path).pixel_size.nm == pytest.approx(2.5 * factor)
+
+
+def test_info_on_rgb_says_what_the_grey_range_is_of(tmp_path, capsys):
+    from PIL import Image
+
+    from nanosizer.cli.main import main
+
+    rgb = np.zeros((16, 16, 3), np.uint8)
+    rgb[4:12, 4:12] = (255, 200, 10)
+    Image.fromarray(rgb).save(tmp_path / "rgb.png")
+    assert main(["info", str(tmp_path / "rgb.png")]) == 0
+    out = capsys.readouterr().out
+    grey = 0.2125 * 255 + 0.7154 * 200 + 0.0721 * 10
+    assert "dtype:       uint8 RGB, converted to grey (0.2125 R + 0.7154 G + 0.0721 B" in out
+    assert f"grey range:  0 .. {np.float32(grey):g} (of the converted grey image" in out
+
+
+def test_bare_pixel_size_is_nm_and_says_so(tmp_path, grey8, capsys):
+    from nanosizer.cli.main import main
+
+    path = tmp_path / "img.tif"
+    tifffile.imwrite(path, grey8)
+    assert read_micrograph(path, pixel_size="0.5").pixel_size.source == (
+        "user (no unit: taken as nm)")
+    assert read_micrograph(path, pixel_size="0.5 um").pixel_size.source == "user"
+    assert main(["info", str(path), "--pixel-size", "0.5"]) == 0
+    assert "0.5 nm; source: user (no unit: taken as nm)" in capsys.readouterr().out
+    for command in ("analyze", "info", "evaluate", "compare", "synth"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        assert "bare number is" in " ".join(capsys.readouterr().out.split()), command

@@ -39,3 +39,21 @@ def test_load_metadata_reads_the_config_only(tmp_path):
     assert load_metadata(folder) == {"a": 1}
     with pytest.raises(InputError, match="config.json"):
         load_metadata(tmp_path / "none")
+
+
+@pytest.mark.parametrize("umask, file_mode, dir_mode", [(0o022, 0o644, 0o755),
+                                                         (0o027, 0o640, 0o750)])
+def test_model_folder_modes_follow_the_umask(tmp_path, umask, file_mode, dir_mode):
+    import os
+    import stat
+
+    from nanosizer.nn import create_model, save_model
+
+    old = os.umask(umask)
+    try:
+        folder = save_model(tmp_path / "m", create_model("unet", depth=2, base_channels=4), {})
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(folder.stat().st_mode) == dir_mode
+    for name in ("config.json", "weights.safetensors"):
+        assert stat.S_IMODE((folder / name).stat().st_mode) == file_mode, name

@@ -124,6 +124,40 @@ def test_mixed_calibration_refused(disc_image, tmp_path):
         analyze([disc_image, plain], None, CLASSICAL)
 
 
+def test_mixed_calibration_refused_before_any_segmentation(disc_image, tmp_path, monkeypatch):
+    from skimage.io import imsave
+
+    from nanosizer import segment
+
+    plain = tmp_path / "plain.png"
+    imsave(plain, draw_discs((80, 80), DISCS[:2]), check_contrast=False)
+    segmented = []
+    real = segment.segment_details
+    monkeypatch.setattr(segment, "segment_details",
+                        lambda mg, *a, **k: segmented.append(mg.name) or real(mg, *a, **k))
+    for order in ([disc_image, plain], [plain, disc_image]):
+        with pytest.raises(InputError, match="plain.png has no pixel size while .*discs.tif"):
+            analyze(order, tmp_path / "out", CLASSICAL)
+    assert segmented == [] and not (tmp_path / "out").exists()
+    both = analyze([disc_image, plain], None, AnalyzeConfig(method="classical", n_boot=0,
+                                                            pixel_size="2 nm"))
+    assert both.unit == "nm" and segmented == ["discs", "plain"]
+
+
+def test_model_with_classical_method_is_refused(tmp_path, capsys):
+    from nanosizer.cli.main import main
+
+    with pytest.raises(ValueError, match="drop the model"):
+        AnalyzeConfig(method="classical", model=str(tmp_path))
+    assert main(["analyze", "--sample", "--method", "classical", "--model", str(tmp_path),
+                 "--out", str(tmp_path / "o")]) == 2
+    assert "drop the model" in capsys.readouterr().err
+    assert main(["evaluate", "--truth", str(tmp_path), "--images", str(tmp_path), "--method",
+                 "classical", "--model", str(tmp_path), "--out", str(tmp_path / "e")]) == 2
+    assert "drop --model" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists() and not (tmp_path / "e").exists()
+
+
 def test_same_stem_refused(tmp_path, disc_image):
     other = tmp_path / "sub"
     other.mkdir()
@@ -192,3 +226,43 @@ def test_files_written_in_the_background_for_every_image_and_errors_surface(
         analyze([disc_image, second], tmp_path / "res2", CLASSICAL)
     assert not (tmp_path / "res2").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["discs.tif", "discs2.tif", "res"]
+
+
+def test_run_json_records_model_checksum_zoom_and_thresholds(disc_image, tmp_path, monkeypatch):
+    """run.json holds what each image was segmented with; re-running with it gives the same."""
+    import hashlib
+
+    torch = pytest.importorskip("torch")
+    from nanosizer.nn import create_model, save_model
+    from nanosizer.segment import cnn
+
+    torch.manual_seed(0)
+    meta = {"normalization": {"method": "percentile", "low": 1.0, "high": 99.8},
+            "thresholds": {"foreground": 0.5, "marker": 0.5, "contact": 0.5, "min_area": 4}}
+    model = save_model(tmp_path / "model", create_model("unet", depth=2, base_channels=4), meta)
+    real_auto_zoom = cnn.auto_zoom
+
+    def auto_zoom(loaded, image, mask, thresholds, **kw):  # the automatic zoom picks 0.5
+        probs = cnn.cnn_probabilities(loaded, image, mask, scale=0.5, **kw)
+        return 0.5, probs
+
+    monkeypatch.setattr(cnn, "auto_zoom", auto_zoom)
+    config = AnalyzeConfig(model=str(model), n_boot=0)
+    analyze([disc_image], tmp_path / "auto", config)
+    seg = json.loads((tmp_path / "auto" / "run.json").read_text())["images"][0]["segmentation"]
+    expected = hashlib.sha256((model / "weights.safetensors").read_bytes()).hexdigest()
+    assert seg["weights_sha256"] == expected
+    assert seg["model"] == str(model) and seg["method"] == "unet"
+    assert seg["zoom"] == 0.5 and seg["zoom_source"] == "automatic"
+    assert seg["settings"]["foreground"] == 0.5 and "area_floor_px" in seg["settings"]
+    monkeypatch.setattr(cnn, "auto_zoom", real_auto_zoom)
+    again = AnalyzeConfig(model=seg["model_folder"], zoom=seg["zoom"], n_boot=0)
+    analyze([disc_image], tmp_path / "again", again)
+    np.testing.assert_array_equal(tifffile.imread(tmp_path / "auto" / "labels" / "discs.tif"),
+                                  tifffile.imread(tmp_path / "again" / "labels" / "discs.tif"))
+    seg2 = json.loads((tmp_path / "again" / "run.json").read_text())["images"][0]["segmentation"]
+    assert seg2["zoom_source"] == "user" and seg2["weights_sha256"] == expected
+    analyze([disc_image], tmp_path / "classical", CLASSICAL)
+    seg3 = json.loads((tmp_path / "classical" / "run.json").read_text())["images"][0]
+    assert seg3["segmentation"]["method"] == "classical"
+    assert seg3["segmentation"]["weights_sha256"] is None

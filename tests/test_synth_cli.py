@@ -58,3 +58,28 @@ def test_synth_like_real_images(tmp_path):
                  "--out", str(out), "--like", str(real)]) == 0
     truth = pd.read_csv(out / "truth.csv")
     assert set(truth["modality"]) <= {"tem", "tsem"}
+
+
+def test_synth_pngs_carry_the_pixel_size_of_truth_csv(tmp_path, capsys):
+    from nanosizer.io import read_micrograph
+
+    out = tmp_path / "o"
+    assert main(["synth", "--n", "2", "--size", "64", "--seed", "3", "--quiet", "--workers", "1",
+                 "--out", str(out)]) == 0
+    truth = pd.read_csv(out / "truth.csv").groupby("image")["pixel_size_nm"].first()
+    for name, nm in truth.items():  # random per image, exactly as recorded
+        size = read_micrograph(out / "images" / f"{name}.png").pixel_size
+        assert size.nm == nm and size.source == "metadata (PNG text pixel_size_nm)"
+    assert main(["evaluate", "--truth", str(out / "labels"), "--images", str(out / "images"),
+                 "--infobar", "none", "--out", str(tmp_path / "scores")]) == 0
+    assert "feret_min mean (nm)" in capsys.readouterr().out
+    assert main(["info", str(out / "images" / "synth_0000.png")]) == 0
+    assert f"pixel size:  {truth.iloc[0]:g} nm" in capsys.readouterr().out
+
+
+def test_png_without_the_text_chunk_stays_uncalibrated(tmp_path):
+    from nanosizer.io import read_micrograph
+
+    img = Image.fromarray(np.zeros((16, 16), np.uint8))
+    img.save(tmp_path / "dpi.png", dpi=(300, 300))  # a pHYs resolution is not a calibration
+    assert not read_micrograph(tmp_path / "dpi.png").pixel_size.calibrated

@@ -163,3 +163,20 @@ def test_folder_data(tmp_path):
     assert meta["trained_on"] == "folder" and meta["val_scores"]["n_images"] == 1
     with pytest.raises(InputError, match="images/ and labels/"):
         fit(TrainConfig(**{**TINY, "data": str(tmp_path)}), tmp_path / "m2")
+
+
+def test_cli_warns_when_the_trained_model_finds_nothing(tmp_path, capsys):
+    """A tiny run's untrained network scores validation F1 ~0: the command must say so."""
+    from nanosizer.cli.main import main
+    from nanosizer.cli.train import USABLE_F1
+    from nanosizer.nn import load_metadata
+
+    out = tmp_path / "model"
+    assert main(["train", "--out", str(out), "--depth", "2", "--base-channels", "4",
+                 "--tile", "32", "--batch-size", "4", "--epochs", "1", "--samples-per-epoch",
+                 "4", "--val-samples", "2", "--threads", "1", "--seed", "3"]) == 0
+    f1 = load_metadata(out)["val_scores"]["f1"]
+    captured = capsys.readouterr()
+    assert f"validation F1 {f1:.3f} on 2 images" in captured.out
+    assert (f"warning: validation F1 {f1:.3f}" in captured.err) == (f1 < USABLE_F1)
+    assert f1 < USABLE_F1  # what this test is for: the warning is printed

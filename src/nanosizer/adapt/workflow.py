@@ -398,7 +398,22 @@ def spread_subset(items: list, limit: int) -> list:
 MAX_OVERLAYS = 8
 
 
-def write_comparison_overlays(folder, micrographs, before, after) -> list[Path]:
+#: Height (px) of the title band above each overlay panel.
+TITLE_PX = 16
+
+
+def _titled(tile: np.ndarray, title: str) -> np.ndarray:
+    """``tile`` (H, W, 3) uint8 under a white band holding ``title`` in black."""
+    from PIL import Image, ImageDraw
+
+    band = Image.new("RGB", (tile.shape[1], TITLE_PX), "white")
+    ImageDraw.Draw(band).text((4, 2), title, fill="black")
+    return np.concatenate([np.asarray(band), tile], axis=0)
+
+
+def write_comparison_overlays(folder, micrographs, before, after,
+                              titles: tuple[str, str] = ("before: initial model",
+                                                         "after: adapted model")) -> list[Path]:
     """Side-by-side outlines of two models on each micrograph: ``before | after`` PNGs.
 
     Parameters
@@ -409,6 +424,8 @@ def write_comparison_overlays(folder, micrographs, before, after) -> list[Path]:
     micrographs : sequence of Micrograph
     before, after : str or Path
         Models (shipped name or folder), segmented as ``analyze`` would.
+    titles : (str, str)
+        Written above the left and right panels (a white band of ``TITLE_PX`` rows).
 
     Returns
     -------
@@ -424,8 +441,9 @@ def write_comparison_overlays(folder, micrographs, before, after) -> list[Path]:
     written = []
     for m in micrographs:
         rows = m.infobar_top or None
-        tiles = [label_overlay(m.data, segment_cnn(m, model), mask=m.analysis_mask,
-                               show_ids=False)[:rows] for model in (before, after)]
+        tiles = [_titled(label_overlay(m.data, segment_cnn(m, model), mask=m.analysis_mask,
+                                       show_ids=False)[:rows], title)
+                 for model, title in zip((before, after), titles)]
         gap = np.full((tiles[0].shape[0], 8, 3), 255, np.uint8)
         path = folder / f"{m.name}.png"
         iio.imwrite(path, np.concatenate([tiles[0], gap, tiles[1]], axis=1))
@@ -577,7 +595,8 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
         if kept == "adapted" and config.init_model is not None:
             written = write_comparison_overlays(out_dir / "adapt" / "overlays",
                                                 micrographs[:MAX_OVERLAYS], config.init_model,
-                                                out_dir)
+                                                out_dir, (f"before: {config.init_model}",
+                                                          "after: adapted"))
             report["overlays"] = [str(p.relative_to(out_dir)) for p in written]
         report["minutes"] = round(clock.elapsed(), 2)
         _finish(out_dir, work, report)

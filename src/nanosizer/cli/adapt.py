@@ -88,16 +88,43 @@ def run(args: argparse.Namespace) -> int:
     argv = sys.argv[1:] if sys.argv[1:2] == ["adapt"] else ["adapt", "..."]
     command = "nanosizer " + " ".join(shlex.quote(a) for a in argv)
     report = adapt(paths, args.out, config, command=command)
-    scores = report.get("val_scores", {})
-    if report.get("kept") == "initial":
-        print(f"adapting did not help (see {args.out}/adapt/report.json): the initial model was "
-              f"written to {args.out} unchanged, in {report['minutes']:.1f} min")
-        if report.get("rejected_model"):
-            print(f"the adapted model it turned down: {args.out}/{report['rejected_model']}")
-    else:
-        print(f"adapted model written to {args.out} in {report['minutes']:.1f} min (validation "
-              f"F1 {scores.get('f1', float('nan')):.3f} on {scores.get('n_images', 0)} images)")
-        if report.get("overlays"):
-            print(f"before | after outlines: {args.out}/adapt/overlays/ (zoom in on touching "
-                  "particles)")
+    print("\n".join(summary_lines(report, args.out)))
     return 0
+
+
+def summary_lines(report: dict, out: str) -> list[str]:
+    """What ``nanosizer adapt`` prints at the end, from its report.
+
+    The initial and the adapted network are scored on the same validation data with the
+    same procedure (thresholds tuned for each), so the two figures can be compared; the
+    written model's own figure (with its stored thresholds) is given separately.
+    """
+    from pathlib import Path
+
+    out_dir = Path(out)
+    lines = []
+    if report.get("kept") == "initial":
+        lines.append(f"adapting did not help (see {out_dir / 'adapt' / 'report.json'}): the "
+                     f"initial model was written to {out_dir} unchanged, in "
+                     f"{report['minutes']:.1f} min")
+    else:
+        lines.append(f"adapted model written to {out_dir} in {report['minutes']:.1f} min")
+    scores = report.get("val_scores", {})
+    n = scores.get("n_images", report.get("n_val_images"))
+    on = f" on {n} validation images" if n else " on the validation images"
+    if "initial_val_f1" in report and "adapted_val_f1" in report:
+        lines.append(f"  F1{on} (thresholds tuned for each): initial "
+                     f"{report['initial_val_f1']:.3f}, adapted {report['adapted_val_f1']:.3f}; "
+                     f"kept: {report.get('kept', 'adapted')}")
+    elif "initial_val_f1" in report:
+        lines.append(f"  F1{on}: initial {report['initial_val_f1']:.3f}")
+    if report.get("kept") != "initial" and "f1" in scores:
+        stored = ("with the initial model's thresholds, stored with it"
+                  if "f1_tuned_thresholds" in scores else "with its tuned thresholds")
+        lines.append(f"  the written model {stored}: F1 {scores['f1']:.3f}{on}")
+    if report.get("kept") == "initial" and report.get("rejected_model"):
+        lines.append(f"  the adapted model it turned down: {out_dir / report['rejected_model']}")
+    if report.get("kept") != "initial" and report.get("overlays"):
+        lines.append(f"  before | after outlines: {out_dir / 'adapt' / 'overlays'} (zoom in on "
+                     "touching particles)")
+    return lines

@@ -27,9 +27,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--method", default="unet", choices=("unet", "multiresunet", "classical"),
                         help="segmentation method (default: unet, the shipped model)")
     parser.add_argument("--model", metavar="MODEL_DIR",
-                        help="model folder for the CNN methods (default: the shipped model)")
+                        help="model folder for the CNN methods (default: the shipped model); "
+                             "an error with --method classical")
     parser.add_argument("--pixel-size", metavar="LENGTH",
-                        help='pixel size overriding the file\'s metadata, e.g. "7.34 nm", "0.5 um"')
+                        help='pixel size overriding the file\'s metadata, with its unit: "7.34 nm", '
+                             '"0.5 um", "3 A" (a bare number is taken as nm)')
     parser.add_argument("--measure", default="feret_min", choices=("feret_min", "feret_max", "ecd"),
                         help="size measure of the distribution (default: minimum Feret diameter)")
     parser.add_argument("--infobar", default="auto", metavar="auto|none|ROW",
@@ -47,7 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-overlays", action="store_true", help="skip overlays/<stem>.png")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap intervals")
     parser.add_argument("--workers", type=int, default=1, metavar="N",
-                        help="images analysed in parallel by N local processes (default 1)")
+                        help="images analysed in parallel by N local processes (default 1); "
+                             "each gets CPUs/N torch threads, at most one process per CPU. "
+                             "Each process loads the model first, so a few images gain little")
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="Dask scheduler address (tcp://host:8786) or 'dask' for a local "
                              "Dask cluster; for thousands of images (pip install nanosizer[dask])")
@@ -84,6 +88,13 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"bad option: {exc}") from None
     if args.workers < 1:
         raise InputError(f"--workers must be at least 1, got {args.workers}")
+    if args.workers > 1 and args.scheduler is None:
+        from ..pipeline.parallel import available_cpus, worker_plan
+
+        used, threads = worker_plan(args.workers)
+        if used < args.workers:
+            print(f"note: --workers {args.workers} but only {available_cpus()} CPUs are "
+                  f"available: running {used} workers of {threads} thread(s)", file=sys.stderr)
     result = analyze(
         paths, args.out, config, overwrite=args.overwrite, progress=not args.quiet,
         workers=args.workers, scheduler=args.scheduler,
@@ -120,7 +131,10 @@ def _print_summary(result) -> None:
     limit = float(pooled.get(f"detection_limit_{unit}", float("nan")))
     if not math.isnan(limit):
         print(f"  smallest reliably detected: {limit:.1f} {unit} (min Feret)")
-    if unit == "nm":
+    if unit == "nm" and not pooled["n"] > 0:
+        print("  EU screen: no particles in the statistics, so no share below 100 nm (check "
+              "the overlays; a model that finds nothing may need --zoom or another --model)")
+    elif unit == "nm":
         print(f"  EU screen: {pooled['eu_share_below_100nm']:.1%} below 100 nm "
               f"(95% CI {pooled['eu_ci_low']:.1%}-{pooled['eu_ci_high']:.1%}): "
               f"{pooled['eu_verdict']}")

@@ -10,8 +10,10 @@ HELP = "Compare the size distributions of several methods (manual, classical, CN
 _EPILOG = """methods:
   classical | unet | multiresunet   segment --images with that method
   model:DIR                         segment --images with a trained model folder
-  labels:PATH                       label images: analyze results, ground truth, ImageJ ROI
-                                    zips (<stem>.zip), binary masks or a COCO file
+  labels:PATH                       label images: an analyze results folder (its labels/,
+                                    with the pixel size and info bar of its run.json), a synth
+                                    set (labels/, truth.csv), ground truth, ImageJ ROI zips
+                                    (<stem>.zip), binary masks or a COCO file
   imagej:PATH                       ImageJ Results CSV (or folder of CSVs) of manual measurements
   NAME=SPEC                         any of the above, shown as NAME
 
@@ -36,7 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reference", metavar="NAME",
                         help="method the others are compared with (mean error, KS, Wasserstein)")
     parser.add_argument("--pixel-size", metavar="LENGTH",
-                        help='pixel size for all images, e.g. "7.34 nm" (default: file metadata)')
+                        help='pixel size for all images, e.g. "7.34 nm" (a bare number is nm; '
+                             'default: file metadata, or run.json / truth.csv of labels folders)')
     parser.add_argument("--imagej-unit", default="px", choices=("px", "nm", "um"),
                         help="length unit of ImageJ Results tables (default: px)")
     parser.add_argument("--infobar", default="auto", metavar="auto|none|ROW",

@@ -25,13 +25,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="truth: folder of label images, binary masks or ImageJ ROI zips "
                              "(<stem>.tif/.png/.zip), or a COCO JSON file")
     parser.add_argument("--pred", metavar="PATH",
-                        help="predictions: an analyze results folder, or labels in any truth format")
+                        help="predictions: an analyze results folder (its labels/, scored with "
+                             "the pixel size and info bar in its run.json), or labels in any "
+                             "truth format")
     parser.add_argument("--images", metavar="DIR",
                         help="instead of --pred: segment these images (stems as in --truth)")
-    parser.add_argument("--method", default="classical",
-                        choices=("classical", "unet", "multiresunet"),
-                        help="segmentation method with --images (default: classical)")
-    parser.add_argument("--model", metavar="MODEL_DIR", help="model folder with --images")
+    parser.add_argument("--method", choices=("classical", "unet", "multiresunet"),
+                        help="segmentation method with --images (default: classical, or unet "
+                             "with --model)")
+    parser.add_argument("--model", metavar="MODEL_DIR",
+                        help="model folder with --images (a CNN method)")
     parser.add_argument("--out", required=True, metavar="DIR",
                         help="results folder (per_image.csv, pooled.csv, sizes.csv, scores.json)")
     parser.add_argument("--overwrite", action="store_true", help="write into a non-empty --out")
@@ -42,7 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--include-border", action="store_true",
                         help="keep border-touching particles in the size figures")
     parser.add_argument("--pixel-size", metavar="LENGTH",
-                        help='pixel size for the size figures, e.g. "7.34 nm" (default: pixels)')
+                        help='pixel size for the size figures, e.g. "7.34 nm" (a bare number '
+                             'is nm); default: each image\'s own (from --images, run.json of '
+                             '--pred or truth.csv of a synth set), else pixels')
     parser.add_argument("--infobar", default="auto", metavar="auto|none|ROW",
                         help="info bar of --images: detect (auto), ignore (none) or first row")
     parser.add_argument("--quiet", action="store_true", help="do not print the figures")
@@ -96,6 +101,11 @@ def run(args: argparse.Namespace) -> int:
 
     if (args.pred is None) == (args.images is None):
         raise InputError("give either --pred DIR (label images) or --images DIR with --method")
+    if args.model is not None and args.method == "classical":
+        raise InputError(f"--model {args.model} is for the CNN methods but --method is classical; "
+                         "drop --model or use --method unet")
+    if args.method is None:
+        args.method = "unet" if args.model is not None else "classical"
     config = build_config(args)
     with staged_output_dir(args.out, args.overwrite) as out:
         evaluation = evaluate_folders(

@@ -13,7 +13,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``nanosizer info``."""
     parser.add_argument("file", metavar="FILE", help="image file")
     parser.add_argument("--pixel-size", metavar="LENGTH",
-                        help='pixel size overriding the file\'s metadata, e.g. "7.34 nm", "0.5 um"')
+                        help='pixel size overriding the file\'s metadata, with its unit: "7.34 nm", '
+                             '"0.5 um", "3 A" (a bare number is taken as nm)')
     parser.add_argument("--infobar", default="auto", metavar="auto|none|ROW",
                         help="microscope info bar: detect (auto), ignore (none) or first row")
 
@@ -27,8 +28,14 @@ def describe(micrograph) -> list[str]:
     if meta.get("vendor"):
         fmt += f" ({meta['vendor']})"
     kind = meta.get("dtype", "?")
+    grey = ""
     if meta.get("colour"):
-        kind += f", {meta['colour']} converted to grey"
+        from ..io._grey import _LUMA
+
+        r, g, b = (float(v) for v in _LUMA)
+        kind += (f" {meta['colour']}, converted to grey "
+                 f"({r:g} R + {g:g} G + {b:g} B; equal channels taken as they are)")
+        grey = " (of the converted grey image, not of the file's channels)"
     value = f"{size.nm:g} nm" if size.calibrated else "unknown (results in pixels)"
     if micrograph.infobar_top is None:
         bar = f"none ({meta.get('infobar', 'not checked')})"
@@ -39,7 +46,8 @@ def describe(micrograph) -> list[str]:
         f"format:      {fmt}",
         f"shape:       {height} x {width} pixels (height x width)",
         f"dtype:       {kind}",
-        f"grey range:  {float(micrograph.data.min()):g} .. {float(micrograph.data.max()):g}",
+        f"grey range:  {float(micrograph.data.min()):g} .. {float(micrograph.data.max()):g}"
+        f"{grey}",
         f"pixel size:  {value}; source: {size.source}",
         f"info bar:    {bar}",
     ]

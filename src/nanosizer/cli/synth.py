@@ -22,7 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--outlines", metavar="DIR",
                         help="folder of binary particle outline images to use as shapes")
     parser.add_argument("--pixel-size", metavar="LENGTH",
-                        help='pixel size, e.g. "7.34 nm" (default: random per image)')
+                        help='pixel size with its unit, e.g. "7.34 nm" (a bare number is taken as '
+                             'nm; default: random per image)')
     parser.add_argument("--median-nm", type=float, metavar="NM",
                         help="median true min Feret in nm (default: random per image)")
     parser.add_argument("--gsd", type=float, help="geometric standard deviation of sizes")

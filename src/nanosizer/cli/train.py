@@ -96,4 +96,40 @@ def run(args: argparse.Namespace) -> int:
     command = "nanosizer " + " ".join(shlex.quote(a) for a in argv)
     out = fit(config, args.out, resume=args.resume, command=command)
     print(f"model written to {out}")
+    for line in outcome_lines(out):
+        print(line, file=sys.stderr if line.startswith("warning") else sys.stdout)
     return 0
+
+
+#: Below this validation F1 a trained model is reported as unusable.
+USABLE_F1 = 0.1
+
+
+def outcome_lines(folder) -> list[str]:
+    """The validation figures of a written model folder, and a warning when it is unusable.
+
+    Parameters
+    ----------
+    folder : path-like
+        Model folder written by :func:`nanosizer.train.fit`.
+
+    Returns
+    -------
+    list of str
+        ``"validation F1 ..."`` and, when F1 < :data:`USABLE_F1`, a line starting with
+        ``"warning:"``.
+    """
+    from ..nn import load_metadata
+
+    meta = load_metadata(folder)
+    scores = meta.get("val_scores") or {}
+    f1, n = scores.get("f1"), scores.get("n_images", 0)
+    if f1 is None:
+        return []
+    lines = [f"validation F1 {f1:.3f} on {n} images ({meta.get('training_minutes', '?')} min, "
+             f"{meta.get('steps', '?')} steps)"]
+    if f1 < USABLE_F1:
+        lines.append(f"warning: validation F1 {f1:.3f} < {USABLE_F1}: this model finds (almost) "
+                     "no particles; train longer (--minutes, --epochs) or from a trained model "
+                     "(--init unet) before analysing with it")
+    return lines

@@ -138,19 +138,40 @@ def evaluate_images(
 
     Parameters
     ----------
-    pairs : iterable of (name, truth, pred, mask)
-        Image name, (H, W) true and predicted instance labels, and an optional (H, W) bool
-        analysis mask (pixels outside are not scored and count as image border).
+    pairs : iterable of (name, truth, pred, mask) or (name, truth, pred, mask, pixel_size_nm)
+        Image name, (H, W) true and predicted instance labels, an optional (H, W) bool
+        analysis mask (pixels outside are not scored and count as image border) and,
+        optionally, the image's own pixel size in nm (None: uncalibrated), used for the size
+        figures unless ``config.pixel_size_nm`` is set.
     config : EvaluateConfig, optional
 
     Returns
     -------
     Evaluation
+        ``pooled["size_unit"]`` is ``"nm"`` when every image has a pixel size, else ``"px"``.
+
+    Raises
+    ------
+    InputError
+        When some images have a pixel size and others have none (their sizes cannot be pooled).
     """
+    from dataclasses import replace
+
+    from ..errors import InputError
+
     config = config or EvaluateConfig()
     rows, totals, sizes = [], [], []
     px = np.zeros(4, dtype=np.int64)
-    for name, truth, pred, mask in pairs:
+    unit, first = None, None
+    for name, truth, pred, mask, *own in pairs:
+        cfg = config
+        if config.pixel_size_nm is None and own and own[0] is not None:
+            cfg = replace(config, pixel_size_nm=float(own[0]))
+        if unit is not None and cfg.unit != unit:
+            raw, cal = (name, first) if cfg.unit == "px" else (first, name)
+            raise InputError(f"image {raw!r} has no pixel size while {cal!r} has one, so sizes "
+                             "cannot be pooled; pass --pixel-size or score them separately")
+        unit, first = cfg.unit, first or name
         truth = remove_small(truth, config.min_area)
         pred = remove_small(pred, config.min_area)
         if mask is not None:
@@ -158,7 +179,7 @@ def evaluate_images(
         counts = instance_counts(truth, pred, config.threshold)
         pix = score_pixels(truth, pred, mask)
         px += [pix["tp_px"], pix["fp_px"], pix["fn_px"], pix["tn_px"]]
-        ts, ps = particle_sizes(truth, config, mask), particle_sizes(pred, config, mask)
+        ts, ps = particle_sizes(truth, cfg, mask), particle_sizes(pred, cfg, mask)
         row = {"image": name, **instance_figures(counts), **pix}
         row.update(_size_figures(ts, ps, config.measures))
         rows.append(row)
@@ -168,10 +189,11 @@ def evaluate_images(
     sizes_df = (pd.concat(sizes, ignore_index=True) if sizes
                 else pd.DataFrame(columns=["image", "source", "label", *config.measures]))
     sizes_df = sizes_df[["image", "source", "label", *config.measures]]
-    return Evaluation(per_image, _pool(totals, px, sizes_df, per_image, config), sizes_df, config)
+    pooled = _pool(totals, px, sizes_df, per_image, config, unit or config.unit)
+    return Evaluation(per_image, pooled, sizes_df, config)
 
 
-def _pool(totals, px, sizes, per_image, config) -> dict:
+def _pool(totals, px, sizes, per_image, config, unit) -> dict:
     summed = {k: sum(c[k] for c in totals) for k in ("n_true", "n_pred", "tp", "iou_sum",
                                                       "best_iou_sum")}
     summed["tp_ap"] = np.sum([c["tp_ap"] for c in totals], axis=0).tolist() if totals else []
@@ -180,5 +202,5 @@ def _pool(totals, px, sizes, per_image, config) -> dict:
     pooled.update(pixel_scores_from_counts(*(int(v) for v in px)))
     truth, pred = sizes[sizes["source"] == "truth"], sizes[sizes["source"] == "pred"]
     pooled.update(_size_figures(truth, pred, config.measures))
-    pooled["size_unit"] = config.unit
+    pooled["size_unit"] = unit
     return pooled

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import InputError
 from ._evaluation import Evaluation, EvaluateConfig, evaluate_images
+from ._sources import ImageFacts, folder_facts
 from ._truth import find_label_files, read_coco, read_truth
 
 __all__ = [
@@ -87,12 +88,14 @@ def evaluate_folders(
     truth : str or Path
         Truth folder (label images, binary masks, ROI zips) or COCO JSON file.
     pred : str or Path, optional
-        Predictions in any truth format, or an ``analyze`` results folder (``labels/``).
+        Predictions in any truth format, or an ``analyze`` results folder: its ``labels/``
+        are scored with the pixel size and info bar recorded in its ``run.json``.
     images, method, model : optional
         Instead of ``pred``: segment the images in folder ``images`` with ``method``
         ('classical', 'unet', 'multiresunet') or the model folder ``model``.
     config : EvaluateConfig, optional
-        Scoring settings; its pixel size, if set, is also used to read the images.
+        Scoring settings; its pixel size, if set, overrides every image's own (read from the
+        images, a results folder's ``run.json`` or a ``synth`` set's ``truth.csv``).
     infobar : 'auto', 'none' or int
         Info-bar handling when reading ``images`` (its rows are left out of the scores).
     labels_out : str or Path, optional
@@ -114,11 +117,14 @@ def evaluate_folders(
         missing = [n for n in names if n not in preds]
         if missing:
             raise InputError(f"{pred}: no prediction for {missing[0]!r} ({len(missing)} missing)")
+        facts = {**folder_facts(truth), **folder_facts(pred)}  # the run's own facts win
 
         def pairs():
             for name in names:
                 p = _load(preds[name])
-                yield name, _load(truths[name], p.shape), p, None
+                fact = facts.get(name, ImageFacts())
+                yield (name, _load(truths[name], p.shape), p, fact.mask(p.shape),
+                       fact.pixel_size_nm)
 
         return evaluate_images(pairs(), config)
 
@@ -129,7 +135,8 @@ def evaluate_folders(
         ):
             if labels_out is not None:
                 _write_labels(Path(labels_out) / f"{name}.tif", labels)
-            yield name, _load(truths[name], labels.shape), labels, micrograph.analysis_mask
+            yield (name, _load(truths[name], labels.shape), labels, micrograph.analysis_mask,
+                   micrograph.pixel_size.nm)
 
     return evaluate_images(predicted(), config)
 

@@ -193,12 +193,13 @@ def read_truth(
 
 
 def find_label_files(folder: str | Path) -> dict[str, Path]:
-    """Per-image files of a folder, by stem (``labels/`` of an ``analyze`` output is used).
+    """Per-image files of a folder, by stem.
 
     Parameters
     ----------
     folder : str or Path
-        Folder of label images, masks or ROI zips, or an ``analyze`` results folder.
+        Folder of label images, masks or ROI zips, or an ``analyze`` results folder or
+        ``synth`` data set (their ``labels/`` is used, never ``histogram.png`` or the images).
 
     Returns
     -------
@@ -208,10 +209,9 @@ def find_label_files(folder: str | Path) -> dict[str, Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"{folder}: folder not found")
-    if (folder / "labels").is_dir() and not any(
-        p.suffix.lower() in LABEL_SUFFIXES for p in folder.iterdir() if p.is_file()
-    ):
-        folder = folder / "labels"
+    from ._sources import labels_folder
+
+    folder = labels_folder(folder)
     files: dict[str, Path] = {}
     for p in sorted(folder.iterdir()):
         if p.is_file() and p.suffix.lower() in LABEL_SUFFIXES and not p.name.startswith("."):

@@ -28,6 +28,7 @@ from ..errors import InputError
 from ._distributions import compare_distributions, summarize_sizes
 from ._evaluation import EvaluateConfig, particle_sizes
 from ._folders import _load, load_label_sources
+from ._sources import ImageFacts, folder_facts
 from ._truth import find_label_files
 
 __all__ = ["MethodSpec", "compare_methods", "comparison_table", "parse_method", "write_comparison"]
@@ -88,13 +89,14 @@ def _roi_only(spec: MethodSpec) -> bool:
 
 
 def _method_sizes(
-    spec: MethodSpec, micrographs: dict, config: EvaluateConfig, measure: str, use_meta: bool,
-    shapes: dict,
+    spec: MethodSpec, micrographs: dict, config: EvaluateConfig, measure: str,
+    facts: dict[str, ImageFacts] | None, shapes: dict,
 ) -> pd.DataFrame:
     """Sizes of one label-producing method: DataFrame image, label, size.
 
-    ``shapes`` (stem -> (H, W)) is filled from label images read without micrographs, so that
-    ROI zips of later methods can be rasterised.
+    ``facts`` (stem -> ImageFacts) gives each image's own pixel size and info bar (None: use
+    ``config``'s pixel size).  ``shapes`` (stem -> (H, W)) is filled from label images read
+    without micrographs, so that ROI zips of later methods can be rasterised.
     """
     from ..segment import segment
 
@@ -115,12 +117,40 @@ def _method_sizes(
             model = spec.target if spec.kind == "model" else None
             method = spec.target if spec.kind == "segment" else "unet"
             labels = np.asarray(segment(micrograph, method, model=model))
-        mask = micrograph.analysis_mask if micrograph is not None else None
-        cfg = replace(config, pixel_size_nm=micrograph.pixel_size.nm) if use_meta else config
+        fact = (facts or {}).get(name, ImageFacts())
+        mask = micrograph.analysis_mask if micrograph is not None else fact.mask(labels.shape)
+        cfg = replace(config, pixel_size_nm=fact.pixel_size_nm) if facts is not None else config
         sizes = particle_sizes(labels, cfg, mask)
         rows.append(pd.DataFrame({"image": name, "label": sizes["label"], "size": sizes[measure]}))
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
         columns=["image", "label", "size"])
+
+
+def _image_facts(methods: list[MethodSpec], micrographs: dict) -> dict | None:
+    """Each image's own calibration and info bar, when every image has a pixel size.
+
+    From the micrographs when given, else from the ``run.json`` / ``truth.csv`` beside the
+    label methods' folders (an image's facts from the first method that records them).
+    None when any image is uncalibrated (sizes then stay in pixels).
+    """
+    if micrographs:
+        facts = {name: ImageFacts(m.pixel_size.nm, m.infobar_top, m.shape)
+                 for name, m in micrographs.items()}
+    else:
+        facts = {}
+        for spec in methods:
+            if spec.kind == "labels":
+                for name, fact in folder_facts(spec.target).items():
+                    facts.setdefault(name, fact)
+        names = set()
+        for spec in methods:
+            if spec.kind == "labels":
+                names |= set(load_label_sources(spec.target))
+        if not facts or any(n not in facts for n in names):
+            return None
+    if all(f.pixel_size_nm is not None for f in facts.values()):
+        return facts
+    return None
 
 
 def compare_methods(
@@ -140,7 +170,8 @@ def compare_methods(
     micrographs : dict, optional
         Image stem -> Micrograph; needed by segmenting methods, and used to check shapes and
         the analysis region of label methods.  Without it the stems of the first label source
-        are used.
+        are used, with the pixel size and info bar recorded by an ``analyze`` results folder
+        (``run.json``) or a ``synth`` data set (``truth.csv``) among the label methods.
     measure : {'feret_min', 'feret_max', 'ecd'}
         Size measure compared.
     config : EvaluateConfig, optional
@@ -152,7 +183,7 @@ def compare_methods(
     -------
     DataFrame
         Long table ``method, image, label, size, unit``; sizes in nm when ``config`` has a
-        pixel size or every micrograph is calibrated, else in pixels.
+        pixel size or every image's own is known, else in pixels.
     """
     micrographs = micrographs or {}
     base = config or EvaluateConfig()
@@ -161,11 +192,8 @@ def compare_methods(
         raise InputError("segmenting methods need images; pass --images")
     if len({m.name for m in methods}) != len(methods):
         raise InputError("two methods have the same name; name them with NAME=SPEC")
-    # Each image's own calibration when all images have one and no pixel size is forced.
-    use_meta = bool(micrographs) and config.pixel_size_nm is None and all(
-        m.pixel_size.calibrated for m in micrographs.values()
-    )
-    unit = "nm" if use_meta else config.unit
+    facts = _image_facts(methods, micrographs) if config.pixel_size_nm is None else None
+    unit = "nm" if facts is not None else config.unit
     frames, shapes = [], {}
     for spec in sorted(methods, key=_roi_only):  # ROI zips last: they take earlier shapes
         if spec.kind == "imagej":
@@ -177,7 +205,7 @@ def compare_methods(
                 )
             sizes = sizes.drop(columns="unit")
         else:
-            sizes = _method_sizes(spec, micrographs, config, measure, use_meta, shapes)
+            sizes = _method_sizes(spec, micrographs, config, measure, facts, shapes)
         frames.append(sizes.assign(method=spec.name))
     order = {m.name: i for i, m in enumerate(methods)}
     table = pd.concat(frames, ignore_index=True)[["method", "image", "label", "size"]]

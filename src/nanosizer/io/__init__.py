@@ -1,12 +1,12 @@
 """Reading micrographs, calibration, info-bar detection and atomic writing."""
 
 from ._calibration import PixelSize, parse_length_nm
-from ._formats import IMAGE_EXTENSIONS
+from ._formats import IMAGE_EXTENSIONS, PNG_PIXEL_SIZE_KEY
 from ._grey import MIN_SIDE
 from ._infobar import detect_infobar
 from ._micrograph import Micrograph
 from ._paths import expand_paths
-from ._read import read_micrograph
+from ._read import read_micrograph, read_pixel_size
 from ._staging import StagedDir, prepare_output_dir, staged_output_dir
 from ._write import (
     atomic_write,
@@ -21,6 +21,7 @@ from ._write import (
 __all__ = [
     "IMAGE_EXTENSIONS",
     "MIN_SIDE",
+    "PNG_PIXEL_SIZE_KEY",
     "Micrograph",
     "PixelSize",
     "StagedDir",
@@ -32,6 +33,7 @@ __all__ = [
     "parse_length_nm",
     "prepare_output_dir",
     "read_micrograph",
+    "read_pixel_size",
     "staged_output_dir",
     "write_json",
     "write_label_image",

@@ -17,7 +17,11 @@ from ._calibration import PixelSize
 from ._grey import palette_to_grey
 from ._metadata import calibration_from_axes, calibration_from_tescan_text
 
-__all__ = ["FORMATS", "IMAGE_EXTENSIONS", "decode"]
+__all__ = ["FORMATS", "IMAGE_EXTENSIONS", "PNG_PIXEL_SIZE_KEY", "decode"]
+
+#: PNG text chunk holding the pixel size in nm (written by ``nanosizer synth``).  Only this
+#: chunk is read: a PNG's pHYs "resolution" is usually a screen dpi, not a calibration.
+PNG_PIXEL_SIZE_KEY = "pixel_size_nm"
 
 # Extension -> (format name, decoder name).  EM formats go through RosettaSciIO plugins.
 FORMATS: dict[str, tuple[str, str]] = {
@@ -163,6 +167,7 @@ def decode_pillow(path: Path) -> tuple[np.ndarray, PixelSize | None, dict]:
 
     with Image.open(path) as img:
         img.load()
+        info = dict(img.info)
         meta = {"mode": img.mode}
         if getattr(img, "n_frames", 1) > 1:
             meta["frames"] = img.n_frames
@@ -180,7 +185,18 @@ def decode_pillow(path: Path) -> tuple[np.ndarray, PixelSize | None, dict]:
         else:
             data = np.asarray(img.convert("RGBA" if "A" in mode else "RGB"))
     meta["dtype"] = str(data.dtype)
-    return data, None, meta
+    return data, _png_calibration(info), meta
+
+
+def _png_calibration(info: dict) -> PixelSize | None:
+    """Pixel size from the ``pixel_size_nm`` text chunk that nanosizer writes into PNGs."""
+    text = info.get(PNG_PIXEL_SIZE_KEY)
+    if text is None:
+        return None
+    try:
+        return PixelSize(float(text), f"metadata (PNG text {PNG_PIXEL_SIZE_KEY})")
+    except (TypeError, ValueError):
+        return None
 
 
 def decode_rsciio(path: Path, plugin: str, fmt: str) -> tuple[np.ndarray, PixelSize | None, dict]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal, Union
 
@@ -14,10 +15,12 @@ from ._infobar import detect_infobar
 from ._metadata import calibration_from_sidecar
 from ._micrograph import Micrograph
 
-__all__ = ["read_micrograph"]
+__all__ = ["read_micrograph", "read_pixel_size"]
 
 PixelSizeLike = Union[str, float, PixelSize, None]
 InfobarLike = Union[Literal["auto", "none"], int, None]
+
+_BARE_NUMBER = re.compile(r"^\s*[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?\s*$")
 
 
 def read_micrograph(
@@ -33,9 +36,10 @@ def read_micrograph(
         TIFF (8/16/32-bit, float, palette, RGB/RGBA; Zeiss, FEI/Thermo, JEOL, Hitachi, TESCAN,
         ImageJ, DigitalMicrograph calibrations), PNG, JPEG, BMP, DM3/DM4, EMD, SER or MRC.
     pixel_size : str, float, PixelSize or None, optional
-        Overrides the file's calibration: text such as ``"7.34 nm"`` or ``"0.5 um"``, a number
-        of nanometres, or a PixelSize.  None uses the file's metadata (embedded, then a vendor
-        sidecar file); without any the image is uncalibrated (results in pixels).
+        Overrides the file's calibration: text such as ``"7.34 nm"`` or ``"0.5 um"`` (text
+        without a unit is nm, and its source says so), a number of nanometres, or a
+        PixelSize.  None uses the file's metadata (embedded, then a vendor sidecar file);
+        without any the image is uncalibrated (results in pixels).
     infobar : {"auto", "none"} or int, optional
         ``"auto"`` detects a microscope info bar at the bottom (:func:`detect_infobar`),
         ``"none"`` (or None) assumes there is none, an int is the first row of the bar.
@@ -84,6 +88,26 @@ def read_micrograph(
     return Micrograph(data, size, path, infobar_top, metadata)
 
 
+def read_pixel_size(path: str | os.PathLike) -> PixelSize:
+    """The pixel size a file's metadata (embedded, then a vendor sidecar) gives, if any.
+
+    Reads the file like :func:`read_micrograph` (same errors) without converting the pixels,
+    so that a batch can be checked for mixed calibration before any image is segmented.
+
+    Returns
+    -------
+    PixelSize
+        Uncalibrated (``nm`` None) when the file has no pixel size.
+    """
+    path = Path(path)
+    _check_file(path)
+    try:
+        _, file_size, _ = decode(path)
+    except Exception:  # noqa: BLE001 - read_micrograph gives the proper message
+        return read_micrograph(path, infobar="none").pixel_size
+    return file_size or calibration_from_sidecar(path) or PixelSize(None, "none")
+
+
 def _check_file(path: Path) -> None:
     if not path.exists():
         raise InputError(f"{path}: no such file; check the path")
@@ -106,7 +130,8 @@ def _user_pixel_size(value: PixelSizeLike) -> PixelSize | None:
         return value
     if isinstance(value, str):
         try:
-            return PixelSize.parse(value, source="user")
+            bare = _BARE_NUMBER.match(value) is not None
+            return PixelSize.parse(value, source="user (no unit: taken as nm)" if bare else "user")
         except ValueError as exc:
             raise InputError(f"pixel size: {exc}") from None
     try:

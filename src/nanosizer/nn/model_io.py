@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -147,10 +148,35 @@ def write_folder(folder: str | Path, write, *, overwrite: bool = False,
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
     try:
         write(tmp)
+        _default_permissions(tmp)
         _replace_folder(tmp, folder)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return folder
+
+
+def _umask() -> int:
+    """The process's file-mode creation mask (read without changing it where possible)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _default_permissions(folder: Path) -> None:
+    """Give ``folder`` and everything in it the modes of ordinary new files and folders.
+
+    ``tempfile.mkdtemp`` (0700) and safetensors (0600) would otherwise leave a model folder
+    that colleagues sharing it cannot read; the user's umask is respected.
+    """
+    mask = _umask()
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod((0o777 if path.is_dir() else 0o666) & ~mask)
 
 
 def _replace_folder(new: Path, folder: Path) -> None:

@@ -69,6 +69,9 @@ class AnalyzeConfig:
 
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
+        if self.method == "classical" and self.model is not None:
+            raise ValueError(f"model {self.model!r} is for the CNN methods but method is "
+                             "'classical'; drop the model or choose method 'unet'")
         if self.measure not in MEASURES:
             raise ValueError(f"measure must be one of {', '.join(MEASURES)}, got {self.measure!r}")
         if not (isinstance(self.infobar, int) or self.infobar in ("auto", "none")):

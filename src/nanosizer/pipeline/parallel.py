@@ -7,7 +7,63 @@ from typing import Any
 
 from ..errors import InputError
 
-__all__ = ["map_images"]
+__all__ = ["available_cpus", "map_images", "worker_plan"]
+
+_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                "TORCH_NUM_THREADS")
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (the affinity mask, not the machine's core count)."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS / Windows
+        return os.cpu_count() or 1
+
+
+def worker_plan(workers: int, cpus: int | None = None) -> tuple[int, int]:
+    """Worker processes and torch/OpenMP threads each, so that the CPUs are not oversubscribed.
+
+    Each of N workers gets ``cpus // N`` threads (at least 1), and no more workers than CPUs
+    run: N processes of the full thread count each would fight over the cores and run slower
+    than one process (2 workers on 2 cores: 27-30 s against 18 s for 4 images).
+
+    Parameters
+    ----------
+    workers : int
+        Requested worker processes (>= 1).
+    cpus : int, optional
+        CPUs available; default :func:`available_cpus`.
+
+    Returns
+    -------
+    (workers, threads) : (int, int)
+
+    Examples
+    --------
+    >>> worker_plan(2, cpus=2)
+    (2, 1)
+    >>> worker_plan(4, cpus=2)
+    (2, 1)
+    >>> worker_plan(3, cpus=8)
+    (3, 2)
+    """
+    cpus = available_cpus() if cpus is None else max(1, int(cpus))
+    used = max(1, min(int(workers), cpus))
+    return used, max(1, cpus // used)
+
+
+def _limit_threads(threads: int) -> None:
+    """Worker initializer: at most ``threads`` torch/OpenMP/BLAS threads in this process."""
+    import os
+    import sys
+
+    for name in _THREAD_VARS:
+        os.environ[name] = str(threads)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
 
 
 def map_images(
@@ -26,7 +82,8 @@ def map_images(
     items : sequence
         Work items (one per image).
     workers : int
-        Local worker processes; 1 runs in this process.
+        Local worker processes; 1 runs in this process.  At most one per CPU is started, each
+        limited to its share of the CPUs' threads (:func:`worker_plan`).
     scheduler : str, optional
         Address of a Dask distributed scheduler (``"tcp://host:8786"``), or ``"dask"`` for a
         local Dask cluster with ``workers`` processes.  Needs ``pip install nanosizer[dask]``.
@@ -46,7 +103,9 @@ def map_images(
 
         # "spawn": torch and OpenMP thread pools do not survive fork() reliably.
         ctx = mp.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        used, threads = worker_plan(min(workers, len(items)))
+        with ProcessPoolExecutor(max_workers=used, mp_context=ctx, initializer=_limit_threads,
+                                 initargs=(threads,)) as pool:
             yield from pool.map(func, items)
 
 

@@ -93,19 +93,23 @@ def analyze_image(path: Path, config: AnalyzeConfig, *, return_segmentation: boo
         :func:`nanosizer.measure_particles` table with ``image`` and ``in_statistics``
         columns added.
     segmentation : dict
-        Only with ``return_segmentation``: :meth:`nanosizer.segment.result.Segmentation.to_dict`,
-        the detection limit raised to ``config.min_area_px``'s equivalent diameter.
+        Only with ``return_segmentation``: :meth:`nanosizer.segment.result.Segmentation.to_dict`
+        (the zoom actually used and the applied thresholds), the detection limit raised to
+        ``config.min_area_px``'s equivalent diameter, and the method, model, resolved model
+        folder, SHA-256 of its weights and where the zoom came from
+        (:func:`nanosizer.pipeline.provenance.model_record`).
     """
     from ..io import read_micrograph
     from ..measure import measure_particles
     from ..segment import segment_details
     from ..segment._labels import relabel_min_area
     from ..segment.limits import area_to_diameter
+    from .provenance import model_record
 
     mg = read_micrograph(path, pixel_size=config.pixel_size, infobar=config.infobar)
     seg = segment_details(mg, config.method, model=config.model, zoom=config.zoom)
     labels = relabel_min_area(seg.labels, config.min_area_px)
-    info = seg.to_dict()
+    info = {**model_record(config.method, config.model, config.zoom), **seg.to_dict()}
     info["detection_limit_px"] = round(max(seg.detection_limit_px,
                                            area_to_diameter(config.min_area_px)), 3)
     table = measure_particles(labels, mg.data, mg.pixel_size, exclude=~mg.analysis_mask)
@@ -156,6 +160,26 @@ def _check_unique_stems(paths: Sequence[Path]) -> None:
                 "overwrite each other; analyse them in separate runs"
             )
         seen[p.stem] = p
+
+
+def _check_calibration(paths: Sequence[Path], config: AnalyzeConfig) -> None:
+    """InputError before any segmentation when calibrated and uncalibrated files are mixed."""
+    if config.pixel_size is not None or len(paths) < 2:
+        return
+    from ..io import read_pixel_size
+
+    calibrated: Path | None = None
+    raw: Path | None = None
+    for path in paths:
+        if read_pixel_size(path).calibrated:
+            calibrated = calibrated or path
+        else:
+            raw = raw or path
+        if calibrated is not None and raw is not None:
+            raise InputError(
+                f"{raw} has no pixel size while {calibrated} has one, so sizes cannot be "
+                "pooled; pass --pixel-size or analyse it separately"
+            )
 
 
 def _common_unit(records: Sequence[ImageRecord]) -> str:
@@ -226,6 +250,7 @@ def analyze(
         paths = [paths]
     files = expand_paths([str(p) for p in paths])
     _check_unique_stems(files)
+    _check_calibration(files, config)
     writer = ResultWriter(out, overwrite=overwrite, config=config) if out is not None else None
     jobs = [_Job(path, config, writer.root if writer is not None else None) for path in files]
     tables, records = [], []

@@ -12,6 +12,8 @@ Methods
 
 from __future__ import annotations
 
+import sys
+import types
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +80,9 @@ def segment_details(
     if method not in METHODS and model is None:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     if method == "classical":
+        if model is not None:
+            raise ValueError(f"model {str(model)!r} is for the CNN methods but method is "
+                             "'classical'; drop the model or choose method 'unet'")
         from dataclasses import asdict
 
         from .classical import ClassicalConfig, segment_classical
@@ -91,3 +96,17 @@ def segment_details(
 
     return segment_cnn_details(micrograph, model=model if model is not None else method,
                                scale=zoom)
+
+
+class _CallableModule(types.ModuleType):
+    """``nanosizer.segment`` is both this subpackage and the public function :func:`segment`.
+
+    Importing the subpackage (any ``from nanosizer.segment import ...``, e.g. by ``analyze``)
+    makes ``nanosizer.segment`` this module; calling it must still segment.
+    """
+
+    def __call__(self, *args, **kwargs):
+        return segment(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

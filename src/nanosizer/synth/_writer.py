@@ -52,6 +52,17 @@ def config_for(index: int, opts: Options) -> tuple[SynthConfig, np.random.Genera
     return dataclasses.replace(cfg, particles=pc, arrangement=ac), rng
 
 
+def png_calibration(pixel_size_nm: float):
+    """PNG text chunk ``pixel_size_nm`` that :func:`nanosizer.read_micrograph` reads back."""
+    from PIL.PngImagePlugin import PngInfo
+
+    from ..io import PNG_PIXEL_SIZE_KEY
+
+    info = PngInfo()
+    info.add_text(PNG_PIXEL_SIZE_KEY, repr(float(pixel_size_nm)))
+    return info
+
+
 def _write_one(index: int, out: str, opts: Options):
     import tifffile
     from PIL import Image
@@ -60,7 +71,8 @@ def _write_one(index: int, out: str, opts: Options):
     sample = generate(cfg, rng)
     name = f"synth_{index:04d}" if index < 10000 else f"synth_{index}"
     img8 = np.round(sample.image * 255).astype(np.uint8)
-    Image.fromarray(img8).save(Path(out) / "images" / f"{name}.png")
+    Image.fromarray(img8).save(Path(out) / "images" / f"{name}.png",
+                               pnginfo=png_calibration(cfg.particles.pixel_size_nm))
     dtype = np.uint16 if sample.labels.max() < 65536 else np.uint32
     tifffile.imwrite(Path(out) / "labels" / f"{name}.tif", sample.labels.astype(dtype),
                      compression="zlib")
@@ -74,6 +86,9 @@ def _write_one(index: int, out: str, opts: Options):
 def write_dataset(out: Path, n: int, opts: Options, *, workers: int = 2,
                   progress: bool = True) -> None:
     """Render ``n`` images into ``out/images``, ``out/labels``, ``out/truth.csv``.
+
+    Each PNG carries its pixel size (text chunk ``pixel_size_nm``), so reading it gives the
+    calibration of ``truth.csv``.
 
     Image ``i`` depends only on ``(opts, i)``: the same options give identical files whatever
     the number of workers.  ``out/configs.jsonl`` records every image's configuration.
