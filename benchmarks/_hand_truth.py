@@ -2,7 +2,8 @@
 
 A folder holds ``<SEM stem>_y<row>_x<col>.tif``: instance labels of the crop of that SEM frame
 whose top-left corner is (row, col).  They were made by correcting the default UNet's particles
-by eye, splitting every touching or overlapping particle (see docs/benchmarks.md, session 4).
+by eye, splitting every touching or overlapping particle (docs/benchmarks.md,
+"Hand-corrected BAM crops").
 """
 
 from __future__ import annotations

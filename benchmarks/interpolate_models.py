@@ -5,8 +5,8 @@
 Writes ``OUT`` with ``(1 - ALPHA) * INITIAL + ALPHA * ADAPTED`` for every floating-point
 tensor (BatchNorm statistics included) and the adapted model's metadata (zoom, thresholds), so
 that ``bench_adapt.py ... --adapted OUT`` scores it.  Weight interpolation often keeps most of
-a fine-tuning gain while undoing its losses; docs/benchmarks.md (session 6) has what it does
-for ``nanosizer adapt``.  ``OUT`` must not exist.
+a fine-tuning gain while undoing its losses; docs/benchmarks.md ("Adapting to unlabelled
+images") has what it does for ``nanosizer adapt``.  ``OUT`` must not exist.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from .guards import (  # re-exported: the adapt API of sessions 3-4
+from .guards import (  # re-exported: callers import them from adapt.workflow
     MAX_COUNT_RATIO,
     MIN_ANCHOR_RECALL,
     anchor_particles,
