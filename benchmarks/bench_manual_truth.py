@@ -1,7 +1,7 @@
 """A CNN model against manual masks, with the acceptance scorer, per particle-size class.
 
     python benchmarks/bench_manual_truth.py MODEL --set bam|emps [--half tune|report|all]
-        [--thresholds JSON] [--zoom Z] [--sweep] [--labels-out DIR] [--json OUT]
+        [--thresholds JSON] [--zoom Z] [--sweep] [--labels-out DIR] [--json OUT] [--cache PKL]
 
 Sets: ``bam`` = ``../shared/data/bam-tio2/dev-set`` (4 SEM frames, BAM's manual masks; halves:
 tune = frames 1908256 and 1908282, report = 1908268 and 1908320), ``emps`` =
@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import pickle
 import subprocess
 import sys
 import tempfile
@@ -159,9 +160,16 @@ def objective(s: dict) -> float:
 
 def sweep(sc, items, cached, crop, nm, base):
     """Coordinate descent over the post-processing thresholds from ``base``."""
-    grid = {"foreground": (0.4, 0.5, 0.6, 0.7), "marker": (0.2, 0.3, 0.4, 0.5, 0.6, 0.7),
-            "contact": (0.2, 0.3, 0.5, 0.7, 0.9), "smooth": (0.0, 0.75, 1.5, 2.5),
-            "min_relative_area": (0.0, 0.1, 0.2, 0.3)}
+    if base.decoder == "centres":
+        grid = {"foreground": (0.4, 0.5, 0.6, 0.7), "vote_sigma": (0.75, 1.0, 1.5, 2.0, 3.0),
+                "vote_density": (0.1, 0.25, 0.5, 1.0, 2.0),
+                "vote_prominence": (0.1, 0.25, 0.5, 1.0, 2.0),
+                "vote_merge": (0.0, 0.2, 0.3, 0.45, 0.6), "vote_steps": (1, 3, 6, 10),
+                "min_relative_area": (0.0, 0.1, 0.2, 0.3)}
+    else:
+        grid = {"foreground": (0.4, 0.5, 0.6, 0.7), "marker": (0.2, 0.3, 0.4, 0.5, 0.6, 0.7),
+                "contact": (0.2, 0.3, 0.5, 0.7, 0.9), "smooth": (0.0, 0.75, 1.5, 2.5),
+                "min_relative_area": (0.0, 0.1, 0.2, 0.3)}
     score = lambda t: quick_scores(sc, items, [to_labels(c, t) for c in cached], crop, nm)
     best, best_s = base, score(base)
     for _ in range(2):
@@ -211,6 +219,8 @@ def main() -> None:
     parser.add_argument("--sweep", action="store_true")
     parser.add_argument("--labels-out", type=Path)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--cache", type=Path, metavar="FILE",
+                        help="keep the network's maps in FILE (.pkl) and reuse them when it exists")
     args = parser.parse_args()
 
     from nanosizer.segment.cnn import _load, _stored_thresholds, resolve_model
@@ -222,7 +232,12 @@ def main() -> None:
     base = _stored_thresholds(_load(str(resolve_model(args.model)), None))
     if args.thresholds:
         base = replace(base, **json.loads(args.thresholds))
-    cached = predict_maps(args.model, [image for image, _ in items], args.zoom)
+    if args.cache is not None and args.cache.exists():
+        cached = pickle.loads(args.cache.read_bytes())
+    else:
+        cached = predict_maps(args.model, [image for image, _ in items], args.zoom)
+        if args.cache is not None:
+            args.cache.write_bytes(pickle.dumps(cached))
     zooms = [c[2] for c in cached]
     print(f"{args.set}/{args.half}: {len(items)} images, zooms "
           f"{ {z: zooms.count(z) for z in sorted(set(zooms))} }", flush=True)

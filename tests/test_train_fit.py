@@ -32,7 +32,7 @@ def test_tiny_run_writes_model_and_resumes(tmp_path):
     assert loaded.arch == "unet" and loaded.arch_kwargs["base_channels"] == 4
     assert set(meta["thresholds"]) == {
         "foreground", "marker", "contact", "min_area", "smooth", "min_relative_area", "decoder",
-        "offset_px", "vote_sigma", "vote_density", "vote_prominence", "vote_merge",
+        "offset_px", "vote_sigma", "vote_density", "vote_prominence", "vote_merge", "vote_steps",
     }
     assert meta["thresholds"]["decoder"] == "watershed" and meta["outputs"][-1] == "distance"
     assert meta["normalization"]["method"] == "percentile"

@@ -10,8 +10,8 @@ hardly have.
 :func:`centres_to_labels`:
 
 1. the particle mask is ``foreground > thresholds.foreground``;
-2. each mask pixel casts a vote at ``pixel + offset``; the votes are counted per pixel and
-   smoothed (Gaussian, ``thresholds.vote_sigma``) into a vote density (votes per px²);
+2. each mask pixel casts a vote at ``pixel + offset`` (followed ``thresholds.vote_steps``
+   times along the offset field); the votes are counted per pixel and smoothed (Gaussian, ``thresholds.vote_sigma``) into a vote density (votes per px²);
 3. centres are the regions where the density exceeds ``thresholds.vote_density``, split where
    one region holds several peaks that rise more than ``thresholds.vote_prominence`` (relative)
    above the saddle between them;
@@ -48,9 +48,14 @@ def decode_offsets(encoded: np.ndarray, offset_px: float = OFFSET_PX) -> np.ndar
 
 
 def vote_density(
-    fgmask: np.ndarray, offsets: np.ndarray, sigma: float
+    fgmask: np.ndarray, offsets: np.ndarray, sigma: float, steps: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:
     """Smoothed count of the votes ``pixel + offset`` of the mask pixels.
+
+    With ``steps > 1`` each vote follows the offsets further: from the point reached, the
+    offset found there is added again (Euler steps along the offset field, as Cellpose follows
+    its flows).  Exact offsets stay at the centre (its offset is 0); offsets a network predicts
+    too short, but in the right direction, still arrive.
 
     Parameters
     ----------
@@ -60,6 +65,8 @@ def vote_density(
         Vector (y, x) in px from each pixel to its particle centre.
     sigma : float
         Gaussian smoothing of the counts (px).
+    steps : int
+        Number of steps along the offsets (>= 1).
 
     Returns
     -------
@@ -71,8 +78,13 @@ def vote_density(
     """
     h, w = fgmask.shape
     ys, xs = np.nonzero(fgmask)
-    vy = np.clip(np.rint(ys + offsets[0][ys, xs]), 0, h - 1).astype(np.intp)
-    vx = np.clip(np.rint(xs + offsets[1][ys, xs]), 0, w - 1).astype(np.intp)
+    py, px = ys.astype(np.float64), xs.astype(np.float64)
+    iy, ix = ys, xs
+    for _ in range(max(int(steps), 1)):
+        py = np.clip(py + offsets[0][iy, ix], 0, h - 1)
+        px = np.clip(px + offsets[1][iy, ix], 0, w - 1)
+        iy, ix = np.rint(py).astype(np.intp), np.rint(px).astype(np.intp)
+    vy, vx = iy, ix
     counts = np.bincount(vy * w + vx, minlength=h * w).reshape(h, w).astype(np.float32)
     density = ndi.gaussian_filter(counts, sigma) if sigma > 0 else counts
     return density, np.stack([vy, vx])
@@ -196,7 +208,7 @@ def centres_to_labels(outputs: np.ndarray, thresholds, *, mask: np.ndarray | Non
     if mask is not None:
         fgmask &= mask
     offsets = decode_offsets(outputs[3:5], t.offset_px)
-    density, votes = vote_density(fgmask, offsets, t.vote_sigma)
+    density, votes = vote_density(fgmask, offsets, t.vote_sigma, t.vote_steps)
     regions = _centre_regions(density, t.vote_density, t.vote_prominence)
     labels = np.zeros(fgmask.shape, dtype=np.int32)
     if regions.any():

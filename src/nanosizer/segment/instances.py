@@ -62,6 +62,8 @@ class InstanceThresholds:
         Vote density (votes per px²) above which a region is a particle centre.
     vote_prominence : float
         Relative height above the saddle at which one centre region splits into two.
+    vote_steps : int
+        Steps each vote takes along the offset field (1 = ``pixel + offset``).
     vote_merge : float
         Touching particles whose mean votes lie closer than this times the sum of their
         equivalent radii are merged (0 = never).
@@ -79,6 +81,7 @@ class InstanceThresholds:
     vote_density: float = 0.5
     vote_prominence: float = 0.5
     vote_merge: float = 0.3
+    vote_steps: int = 1
 
     def __post_init__(self) -> None:
         for name in ("foreground", "marker", "contact"):
@@ -91,6 +94,8 @@ class InstanceThresholds:
             raise ValueError(f"smooth must be >= 0, got {self.smooth}")
         if not 0 <= self.min_relative_area < 1:
             raise ValueError(f"min_relative_area must be in [0, 1), got {self.min_relative_area}")
+        if not 1 <= self.vote_steps <= 100:
+            raise ValueError(f"vote_steps must be in 1..100, got {self.vote_steps}")
         if self.decoder not in DECODERS:
             raise ValueError(f"decoder must be one of {DECODERS}, got {self.decoder!r}")
         for name in ("offset_px", "vote_density"):
