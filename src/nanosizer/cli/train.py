@@ -65,6 +65,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also learn per-pixel vectors to each particle's centre and separate "
                              "touching particles by centre votes (adds two outputs to an --init "
                              "model without them)")
+    parser.add_argument("--offset-channels", type=int, metavar="N",
+                        help="unet with --centre-offsets: width of the separate offset branch "
+                             "(default: 16; 0 = offsets from the shared output layer)")
     parser.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
 
 
@@ -75,6 +78,12 @@ def run(args: argparse.Namespace) -> int:
 
     arch_kwargs = {k: v for k, v in (("base_channels", args.base_channels), ("depth", args.depth))
                    if v is not None}
+    if args.offset_channels is not None and not args.centre_offsets:
+        raise InputError("--offset-channels needs --centre-offsets")
+    if args.centre_offsets and args.arch == "unet":
+        width = 16 if args.offset_channels is None else args.offset_channels
+        if width:
+            arch_kwargs["offset_channels"] = width
     try:
         config = TrainConfig(
             arch=args.arch, arch_kwargs=arch_kwargs, data=args.data, modality=args.modality,

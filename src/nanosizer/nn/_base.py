@@ -58,23 +58,31 @@ class SegmentationNet(nn.Module):
     def out_channels(self) -> int:
         return int(self._config["out_channels"])
 
-    def with_outputs(self, out_channels: int) -> SegmentationNet:
+    def with_outputs(self, out_channels: int, **changes: Any) -> SegmentationNet:
         """A copy with ``out_channels`` outputs that keeps the weights of the existing ones.
 
-        The 1x1 output convolution ``head`` gets new rows for the added outputs (zero weights,
-        zero bias: sigmoid 0.5 everywhere, e.g. zero centre offsets); every other weight is
-        copied.  Used to teach a trained network further maps without forgetting its own.
+        ``changes`` are further constructor arguments (e.g. ``offset_channels`` of
+        :class:`~nanosizer.nn.UNet`).  The 1x1 output convolution ``head`` gets new rows for
+        added outputs (zero weights, zero bias: sigmoid 0.5 everywhere, e.g. zero centre
+        offsets); new layers keep their initialisation; every other weight is copied.  Used to
+        teach a trained network further maps without forgetting its own.
         """
         if out_channels < self.out_channels:
             raise ValueError(f"cannot drop outputs ({self.out_channels} -> {out_channels})")
-        net = type(self)(**{**self.config, "out_channels": out_channels})
-        state = self.state_dict()
+        net = type(self)(**{**self.config, **changes, "out_channels": out_channels})
         new = net.state_dict()
-        for key, value in state.items():
+        state = {}
+        for key, value in self.state_dict().items():
+            if key not in new:
+                raise ValueError(f"cannot keep {key}: the new network has no such layer")
             if key.startswith("head.") and new[key].shape != value.shape:
                 grown = torch.zeros_like(new[key])
                 grown[: value.shape[0]] = value
-                state[key] = grown
+                value = grown
+            state[key] = value
+        missing = [k for k in new if k not in state]
+        for key in missing:
+            state[key] = new[key]
         net.load_state_dict(state)
         return net
 

@@ -234,8 +234,10 @@ def _read_config(path: Path) -> dict[str, Any]:
     if not isinstance(kwargs, dict) or not isinstance(metadata, dict):
         raise InputError(f"model config {path}: 'arch_kwargs' and 'metadata' must be objects")
     expected = set(inspect.signature(cls).parameters)
-    if set(kwargs) != expected:
-        extra, missing = sorted(set(kwargs) - expected), sorted(expected - set(kwargs))
+    optional = set(getattr(cls, "optional_kwargs", ()))  # newer options, absent = default
+    if not expected - optional <= set(kwargs) <= expected:
+        extra = sorted(set(kwargs) - expected)
+        missing = sorted(expected - optional - set(kwargs))
         raise InputError(
             f"model config {path}: arch_kwargs of {config['arch']!r} has unknown keys {extra}, "
             f"missing keys {missing}"

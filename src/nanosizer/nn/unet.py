@@ -55,6 +55,12 @@ class UNet(SegmentationNet):
         Normalisation after each convolution.
     upsample : {'bilinear', 'transpose'}
         A 1x1 convolution followed by bilinear interpolation, or a 2x2 transposed convolution.
+    offset_channels : int
+        Width of a separate branch for the last two outputs (the centre offsets, see
+        :mod:`nanosizer.segment.centres`; needs ``out_channels=5``): the second decoder stage
+        upsampled and joined with the last one, a double convolution of this width and a 1x1
+        convolution.  Offsets need more context and capacity than the shared 1x1 head of a
+        narrow network gives them.  0 (default): all outputs from the shared head.
 
     Examples
     --------
@@ -65,6 +71,8 @@ class UNet(SegmentationNet):
     """
 
     arch = "unet"
+    #: Constructor arguments a stored model may omit (they came later; absent = default).
+    optional_kwargs = ("offset_channels",)
 
     def __init__(
         self,
@@ -75,8 +83,12 @@ class UNet(SegmentationNet):
         base_channels: int = 16,
         norm: str = "batch",
         upsample: str = "bilinear",
+        offset_channels: int = 0,
     ) -> None:
         check_common(in_channels, out_channels, depth, base_channels)
+        if offset_channels and (out_channels != 5 or not 1 <= offset_channels <= 256):
+            raise ValueError("offset_channels needs out_channels=5 and a width in 1..256, got "
+                             f"{offset_channels} with out_channels={out_channels}")
         if norm not in NORMS:
             raise ValueError(f"norm must be one of {', '.join(NORMS)}, got {norm!r}")
         if upsample not in UPSAMPLING:
@@ -89,6 +101,7 @@ class UNet(SegmentationNet):
                 base_channels=base_channels,
                 norm=norm,
                 upsample=upsample,
+                **({"offset_channels": offset_channels} if offset_channels else {}),
             )
         )
         self.depth = depth
@@ -98,7 +111,12 @@ class UNet(SegmentationNet):
         self.pool = nn.MaxPool2d(2)
         self.ups = nn.ModuleList(_Up(widths[i + 1], widths[i], upsample) for i in range(depth))
         self.decoders = nn.ModuleList(DoubleConv(2 * c, c, norm=norm) for c in widths[:-1])
-        self.head = nn.Conv2d(widths[0], out_channels, kernel_size=1)
+        self.offset_channels = offset_channels
+        self.head = nn.Conv2d(widths[0], out_channels - (2 if offset_channels else 0), kernel_size=1)
+        if offset_channels:
+            self.offset_up = _Up(widths[1], widths[1], upsample)
+            self.offset_conv = DoubleConv(widths[0] + widths[1], offset_channels, norm=norm)
+            self.offset_head = nn.Conv2d(offset_channels, 2, kernel_size=1)
 
     def forward_valid(self, x: torch.Tensor) -> torch.Tensor:
         skips = []
@@ -106,6 +124,12 @@ class UNet(SegmentationNet):
             x = encoder(x if i == 0 else self.pool(x))
             skips.append(x)
         x = skips.pop()
+        coarse = x
         for i in reversed(range(self.depth)):
             x = self.decoders[i](torch.cat([skips[i], self.ups[i](x)], dim=1))
-        return self.head(x)
+            if i == 1:
+                coarse = x
+        if not self.offset_channels:
+            return self.head(x)
+        joined = torch.cat([x, self.offset_up(coarse)], dim=1)
+        return torch.cat([self.head(x), self.offset_head(self.offset_conv(joined))], dim=1)

@@ -25,6 +25,8 @@ __all__ = ["TrainState", "train_one_epoch", "fit", "initial_weights"]
 
 log = logging.getLogger("nanosizer.train")
 BEST_NAME = "best"
+#: Constructor arguments an initial model may lack: they only add layers.
+_ADDABLE: tuple[str, ...] = ("offset_channels",)
 
 
 @dataclass
@@ -172,15 +174,20 @@ def initial_weights(model, arch: str, arch_kwargs: dict | None = None,
     if loaded.arch != arch:
         raise InputError(f"the initial model {model} is a {loaded.arch} model, not {arch}; "
                          f"use --arch {loaded.arch} or another initial model")
-    differ = [k for k, v in (arch_kwargs or {}).items() if loaded.net.config.get(k) != v]
+    config = loaded.net.config
+    # options the model lacks and that only add layers (a separate offset branch) are added
+    added = {k: v for k, v in (arch_kwargs or {}).items()
+             if k in _ADDABLE and k not in config and out_channels == 5}
+    differ = [k for k, v in (arch_kwargs or {}).items()
+              if k not in added and config.get(k) != v]
     if differ:
-        raise InputError(f"the initial model {model} has {loaded.net.config}; drop the "
+        raise InputError(f"the initial model {model} has {config}; drop the "
                          f"options that differ ({', '.join(differ)})")
-    if out_channels is not None and out_channels != loaded.net.out_channels:
+    if out_channels is not None and (out_channels != loaded.net.out_channels or added):
         if out_channels < loaded.net.out_channels:
             raise InputError(f"the initial model {model} predicts centre offsets; add "
                              "--centre-offsets to train it further")
-        return loaded.net.with_outputs(out_channels)
+        return loaded.net.with_outputs(out_channels, **added)
     return loaded.net
 
 

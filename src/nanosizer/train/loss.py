@@ -40,7 +40,7 @@ def segmentation_loss(
     loss : scalar tensor
         ``BCE + Dice`` (foreground) ``+ BCE + Dice`` (contact) ``+ 2 * L1`` (distance, the
         sigmoid of the third channel, with particle pixels weighted 3x) and, with offsets,
-        ``+ 0.1 * L1`` of the offsets in units of ``OFFSET_PX / 32`` px (2 px) on particle pixels.
+        ``+ 0.2 * L1`` of the offsets in units of ``OFFSET_PX / 32`` px (2 px) on particle pixels.
     parts : dict of float
         ``fg``, ``contact``, ``distance`` (and ``offset``).
     """
@@ -72,6 +72,6 @@ def segmentation_loss(
         # sigmoid units * 64 = offsets in units of 2 px (the encoding spans +-OFFSET_PX = 64 px)
         err = (torch.sigmoid(logits[:, 3:5]) - targets[:, 3:5]).abs().sum(dim=1) * 64.0
         off = (err * inside).sum() / inside.sum().clamp_min(1.0)
-        loss = loss + 0.1 * off
+        loss = loss + 0.2 * off
         parts["offset"] = float(off.detach())
     return loss, parts
