@@ -138,3 +138,36 @@ def test_offset_loss_is_zero_for_exact_offsets_and_needs_matching_targets():
     assert segmentation_loss(shifted, t)[1]["offset"] > 1.0
     with pytest.raises(ValueError, match="target channels"):
         segmentation_loss(logits, t[:, :3])
+
+
+def test_a_separate_offset_branch_is_added_to_a_trained_network(tmp_path):
+    torch = pytest.importorskip("torch")
+    from nanosizer.nn import create_model, fuse_batchnorm, load_model, save_model
+
+    torch.manual_seed(1)
+    net = create_model("unet", in_channels=1, out_channels=3, depth=2, base_channels=4).eval()
+    grown = net.with_outputs(5, offset_channels=8).eval()
+    assert grown.config["offset_channels"] == 8
+    x = torch.randn(2, 1, 40, 24)
+    with torch.no_grad():
+        out = grown(x)
+        torch.testing.assert_close(out[:, :3], net(x))
+        torch.testing.assert_close(fuse_batchnorm(grown)(x), out, atol=1e-4, rtol=1e-4)
+    save_model(tmp_path / "m", grown, {})
+    loaded = load_model(tmp_path / "m")
+    assert loaded.arch_kwargs["offset_channels"] == 8
+    with pytest.raises(ValueError, match="offset_channels"):
+        create_model("unet", in_channels=1, out_channels=3, offset_channels=8)
+
+
+def test_model_configs_written_before_the_offset_branch_still_load(tmp_path):
+    pytest.importorskip("torch")
+    import json
+
+    from nanosizer.nn import create_model, load_model, save_model
+
+    save_model(tmp_path / "old", create_model("unet", in_channels=1, out_channels=3, depth=2,
+                                              base_channels=4), {})
+    cfg = json.loads((tmp_path / "old" / "config.json").read_text())
+    assert "offset_channels" not in cfg["arch_kwargs"]
+    assert load_model(tmp_path / "old").net.offset_channels == 0
