@@ -158,18 +158,22 @@ def objective(s: dict) -> float:
     return s["f1"] - abs(s["median_err"]) - 0.5 * abs(s["count_ratio"] - 1)
 
 
-def sweep(sc, items, cached, crop, nm, base):
-    """Coordinate descent over the post-processing thresholds from ``base``."""
+def sweep_grid(base) -> dict:
+    """Values tried per threshold by the coordinate search, for ``base``'s decoder."""
     if base.decoder == "centres":
-        grid = {"foreground": (0.4, 0.5, 0.6, 0.7), "vote_sigma": (0.75, 1.0, 1.5, 2.0, 3.0),
+        return {"foreground": (0.4, 0.5, 0.6, 0.7), "vote_sigma": (0.75, 1.0, 1.5, 2.0, 3.0),
                 "vote_density": (0.1, 0.25, 0.5, 1.0, 2.0),
                 "vote_prominence": (0.1, 0.25, 0.5, 1.0, 2.0),
                 "vote_merge": (0.0, 0.2, 0.3, 0.45, 0.6), "vote_steps": (1, 3, 6, 10),
                 "min_relative_area": (0.0, 0.1, 0.2, 0.3)}
-    else:
-        grid = {"foreground": (0.4, 0.5, 0.6, 0.7), "marker": (0.2, 0.3, 0.4, 0.5, 0.6, 0.7),
-                "contact": (0.2, 0.3, 0.5, 0.7, 0.9), "smooth": (0.0, 0.75, 1.5, 2.5),
-                "min_relative_area": (0.0, 0.1, 0.2, 0.3)}
+    return {"foreground": (0.4, 0.5, 0.6, 0.7), "marker": (0.2, 0.3, 0.4, 0.5, 0.6, 0.7),
+            "contact": (0.2, 0.3, 0.5, 0.7, 0.9), "smooth": (0.0, 0.75, 1.5, 2.5),
+            "min_relative_area": (0.0, 0.1, 0.2, 0.3)}
+
+
+def sweep(sc, items, cached, crop, nm, base):
+    """Coordinate descent over the post-processing thresholds from ``base``."""
+    grid = sweep_grid(base)
     score = lambda t: quick_scores(sc, items, [to_labels(c, t) for c in cached], crop, nm)
     best, best_s = base, score(base)
     for _ in range(2):
