@@ -112,3 +112,38 @@ def test_no_particles_prints_no_nan(tmp_path, capsys):
     assert "nan" not in out.lower()
     assert "2 particles detected, 0 in statistics" in out
     assert "EU screen: no particles in the statistics" in out
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_batch_with_damaged_files_finishes_exit_2(workers, image, tmp_path, capsys):
+    import shutil
+
+    for name in ("a.tif", "c.tif"):
+        shutil.copy(image, tmp_path / name)
+    (tmp_path / "b.tif").write_bytes(b"II*\x00garbage")
+    (tmp_path / "d.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (tmp_path / "discs.tif").unlink()
+    out = tmp_path / "res"
+    code = main(["analyze", str(tmp_path), "--method", "classical", "--quiet", "--out", str(out),
+                 "--workers", workers])
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0].startswith(f"nanosizer analyze: skipped {tmp_path / 'b.tif'}: cannot read")
+    assert err[1].startswith(f"nanosizer analyze: skipped {tmp_path / 'd.png'}: cannot read")
+    assert err[2] == (f"nanosizer analyze: error: 2 of 4 images could not be analysed and were "
+                      f"left out; the list is in {out / 'failures.csv'}")
+    assert len(err) == 3
+    assert sorted(pd.read_csv(out / "particles.csv")["image"].unique()) == ["a", "c"]
+    assert pd.read_csv(out / "failures.csv")["file"].tolist() == [
+        str(tmp_path / "b.tif"), str(tmp_path / "d.png")]
+
+
+def test_internal_failure_of_an_image_exit_1(image, tmp_path, capsys, monkeypatch):
+    from nanosizer.pipeline import run
+
+    monkeypatch.setattr(run, "analyze_image", lambda *a, **k: 1 / 0)
+    code = main(["analyze", str(image), "--method", "classical", "--quiet",
+                 "--out", str(tmp_path / "res")])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "ZeroDivisionError" in err and "internal error: 1 of 1 images" in err

@@ -97,14 +97,34 @@ def run(args: argparse.Namespace) -> int:
                   f"available: running {used} workers of {threads} thread(s)", file=sys.stderr)
     result = analyze(
         paths, args.out, config, overwrite=args.overwrite, progress=not args.quiet,
-        workers=args.workers, scheduler=args.scheduler,
+        on_failure=_print_failure, workers=args.workers, scheduler=args.scheduler,
     )
-    if not args.quiet:
+    if not args.quiet and result.images:
         _print_summary(result)
     warning = detection_limit_warning(result)
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
-    return 0
+    return _failure_status(result)
+
+
+def _print_failure(failure) -> None:
+    print(f"nanosizer analyze: skipped {failure}", file=sys.stderr)
+
+
+def _failure_status(result) -> int:
+    """0 when every image was analysed; else the closing line and 2 (bad input) or 1 (bug)."""
+    if not result.failures:
+        return 0
+    n, total = len(result.failures), len(result.failures) + len(result.images)
+    where = f"; the list is in {result.out / 'failures.csv'}" if result.out is not None else ""
+    internal = sum(f.kind == "internal" for f in result.failures)
+    if internal:
+        print(f"nanosizer analyze: internal error: {internal} of {total} images failed because "
+              f"of a nanosizer bug (please report it){where}", file=sys.stderr)
+        return 1
+    print(f"nanosizer analyze: error: {n} of {total} images could not be analysed and were "
+          f"left out{where}", file=sys.stderr)
+    return 2
 
 
 def detection_limit_warning(result) -> str | None:

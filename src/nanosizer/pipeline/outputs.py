@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .config import MEASURES, AnalyzeConfig
+from .failures import FAILURE_COLUMNS
 
 if TYPE_CHECKING:  # pragma: no cover
     from .run import AnalysisResult
@@ -22,7 +23,7 @@ __all__ = ["OUTPUT_NAMES", "ResultWriter", "write_image_outputs"]
 #: Every entry an ``analyze`` run may write into its results folder.
 OUTPUT_NAMES = (
     "particles.csv", "summary.csv", "labels", "overlays", "histogram.png", "run.json",
-    "results.xlsx",
+    "results.xlsx", "failures.csv",
 )
 
 
@@ -73,7 +74,7 @@ class ResultWriter:
 
         write_table(self.root / "particles.csv", result.particles)
         write_table(self.root / "summary.csv", result.summary)
-        self._histogram(result)
+        self._guarded(self.root / "histogram.png", self._histogram, result)
         run = {
             "nanosizer_version": __version__,
             "settings": self.config.to_dict(),
@@ -84,13 +85,30 @@ class ResultWriter:
                 else "no pixel size known: all sizes are in pixels"
             ),
             "images": [r.to_dict() for r in result.images],
+            "failures": [f.to_dict() for f in result.failures],
         }
+        if result.failures:
+            write_table(self.root / "failures.csv", pd.DataFrame(
+                [f.to_dict() for f in result.failures], columns=list(FAILURE_COLUMNS)))
         write_json(self.root / "run.json", run)
         if self.config.excel:
-            with pd.ExcelWriter(self.root / "results.xlsx") as xls:
-                result.summary.to_excel(xls, sheet_name="summary", index=False)
-                result.particles.to_excel(xls, sheet_name="particles", index=False)
+            self._guarded(self.root / "results.xlsx", self._excel, result)
         return self._staged.commit()
+
+    @staticmethod
+    def _guarded(path: Path, write, result: "AnalysisResult") -> None:
+        """``write(result)``; a full disk or a permission error names ``path`` (InputError)."""
+        from ..io import output_error
+
+        try:
+            write(result)
+        except OSError as exc:
+            raise output_error(exc, path) from None
+
+    def _excel(self, result: "AnalysisResult") -> None:
+        with pd.ExcelWriter(self.root / "results.xlsx") as xls:
+            result.summary.to_excel(xls, sheet_name="summary", index=False)
+            result.particles.to_excel(xls, sheet_name="particles", index=False)
 
     def abort(self) -> None:
         """Remove everything written so far."""
