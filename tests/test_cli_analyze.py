@@ -147,3 +147,47 @@ def test_internal_failure_of_an_image_exit_1(image, tmp_path, capsys, monkeypatc
     assert code == 1
     err = capsys.readouterr().err
     assert "ZeroDivisionError" in err and "internal error: 1 of 1 images" in err
+
+
+@pytest.mark.parametrize("option, fragment", [
+    (["--seed", "-1"], "--seed: seed must be a whole number >= 0, got -1"),
+    (["--max-pixels", "-5"], "--max-pixels: max_pixels must be a whole number"),
+])
+def test_bad_options_refused_before_any_work(option, fragment, image, tmp_path, capsys,
+                                             monkeypatch):
+    from nanosizer.pipeline import run
+
+    monkeypatch.setattr(run, "analyze_image", lambda *a, **k: pytest.fail("analysed"))
+    code = main(["analyze", str(image), "--method", "classical", "--quiet",
+                 "--out", str(tmp_path / "res"), *option])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and fragment in err and "\n" not in err
+    assert not (tmp_path / "res").exists()
+
+
+def test_image_above_max_pixels_is_a_listed_failure(image, tmp_path, capsys):
+    out = tmp_path / "res"
+    code = main(["analyze", str(image), "--method", "classical", "--quiet", "--out", str(out),
+                 "--max-pixels", "4000"])
+    assert code == 2
+    reason = pd.read_csv(out / "failures.csv")["reason"].iloc[0]
+    assert reason.startswith("the image is 64 x 64 px (4096 px), above the limit of 4000 px")
+    assert main(["analyze", str(image), "--method", "classical", "--quiet",
+                 "--out", str(tmp_path / "ok"), "--max-pixels", "0"]) == 0
+
+
+def test_existing_out_on_another_file_system(image, tmp_path, capsys):
+    import os
+    import tempfile
+
+    with tempfile.TemporaryDirectory(dir="/dev/shm") as other:
+        if os.stat(other).st_dev == os.stat(tmp_path).st_dev:
+            pytest.skip("/dev/shm is on the same file system as the test folder")
+        link = tmp_path / "res"
+        link.symlink_to(other, target_is_directory=True)
+        code = main(["analyze", str(image), "--method", "classical", "--quiet",
+                     "--out", str(link)])
+        assert code == 0, capsys.readouterr().err
+        assert sorted(os.listdir(other)) == ["histogram.png", "labels", "overlays",
+                                             "particles.csv", "run.json", "summary.csv"]
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

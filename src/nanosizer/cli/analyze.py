@@ -47,7 +47,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "1, 1/2, 1/4, 1/8 after which particle sizes stop changing)")
     parser.add_argument("--excel", action="store_true", help="also write results.xlsx")
     parser.add_argument("--no-overlays", action="store_true", help="skip overlays/<stem>.png")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap intervals")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the bootstrap intervals (a whole number >= 0)")
+    parser.add_argument("--max-pixels", type=int, default=2**28, metavar="N",
+                        help="refuse images of more than N pixels (height x width), checked "
+                             "from the file header before decoding; default 2^28 = 268435456 "
+                             "(16384 x 16384), which fits a 24 GB machine (about 30 bytes per "
+                             "pixel); 0: no limit")
     parser.add_argument("--workers", type=int, default=1, metavar="N",
                         help="images analysed in parallel by N local processes (default 1); "
                              "each gets CPUs/N torch threads, at most one process per CPU. "
@@ -82,10 +88,12 @@ def run(args: argparse.Namespace) -> int:
             method=args.method, model=args.model, measure=args.measure, pixel_size=args.pixel_size,
             infobar=parse_infobar(args.infobar), include_border=args.include_border,
             min_area_px=args.min_area, zoom=args.zoom, excel=args.excel,
-            overlays=not args.no_overlays, seed=args.seed,
+            overlays=not args.no_overlays, seed=args.seed, max_pixels=args.max_pixels or None,
         )
     except ValueError as exc:
-        raise InputError(f"bad option: {exc}") from None
+        option = next((f"--{name.replace('_', '-')}" for name in ("seed", "max_pixels", "zoom")
+                       if str(exc).startswith(name)), "bad option")
+        raise InputError(f"{option}: {exc}") from None
     if args.workers < 1:
         raise InputError(f"--workers must be at least 1, got {args.workers}")
     if args.workers > 1 and args.scheduler is None:

@@ -19,11 +19,18 @@ from ..errors import InputError
 __all__ = ["StagedDir", "prepare_output_dir", "staged_output_dir"]
 
 
-def _check_destination(out: Path, overwrite: bool) -> None:
-    """InputError unless ``out`` is absent, an empty folder, or (with ``overwrite``) a folder."""
-    if out.exists() and not out.is_dir():
-        raise InputError(f"results folder {out} is a file; choose another --out")
-    if out.is_dir() and not overwrite and any(out.iterdir()):
+def _check_destination(out: Path, overwrite: bool, ignore: frozenset[str] = frozenset()) -> None:
+    """InputError unless ``out`` is absent, an empty folder, or (with ``overwrite``) a folder.
+
+    Entries named in ``ignore`` (the run's own staging folder) do not count.
+    """
+    try:
+        if out.exists() and not out.is_dir():
+            raise InputError(f"results folder {out} is a file; choose another --out")
+        occupied = out.is_dir() and any(e.name not in ignore for e in out.iterdir())
+    except PermissionError:
+        raise InputError(f"results folder {out} cannot be read; choose a writable --out") from None
+    if occupied and not overwrite:
         raise InputError(
             f"results folder {out} is not empty; choose another --out or pass --overwrite"
         )
@@ -103,7 +110,9 @@ class StagedDir:
     Attributes
     ----------
     path : Path
-        The staging folder to write into (``<parent>/.<name>.<random>.partial``).
+        The staging folder to write into: ``<parent>/.<name>.<random>.partial`` when ``out``
+        does not exist yet, else ``<out>/.nanosizer.<random>.partial`` (on the file system of
+        ``out`` even when ``out`` is a mount point or a link to another disk).
     out : Path
         The destination.
 
@@ -124,9 +133,13 @@ class StagedDir:
         self.overwrite = bool(overwrite)
         self.owned = tuple(owned)
         _check_destination(self.out, self.overwrite)
-        parent = self.out.absolute().parent
-        _make_dir(parent, self.out)
-        self.path = _new_hidden_dir(parent, self.out.name, "partial")
+        if self.out.is_dir():  # stage inside it: on its own file system, whatever is mounted
+            _make_dir(self.out, self.out)
+            self.path = _new_hidden_dir(self.out, "nanosizer", "partial")
+        else:
+            parent = self.out.absolute().parent
+            _make_dir(parent, self.out)
+            self.path = _new_hidden_dir(parent, self.out.name, "partial")
         self._done = False
 
     def commit(self) -> Path:
@@ -141,7 +154,7 @@ class StagedDir:
         if self._done:
             raise RuntimeError("staged folder was already committed or discarded")
         try:
-            _check_destination(self.out, self.overwrite)
+            _check_destination(self.out, self.overwrite, frozenset({self.path.name}))
             if not os.path.lexists(self.out):
                 os.replace(self.path, self.out)
             else:  # an existing (possibly empty, ".", or symlinked) folder: move entries in
