@@ -191,3 +191,15 @@ def test_existing_out_on_another_file_system(image, tmp_path, capsys):
         assert sorted(os.listdir(other)) == ["histogram.png", "labels", "overlays",
                                              "particles.csv", "run.json", "summary.csv"]
         assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_invalid_model_folder_refused_before_any_image(image, tmp_path, capsys):
+    from nanosizer.nn import create_model, save_model
+
+    model = save_model(tmp_path / "m", create_model("unet", depth=2, base_channels=4),
+                       {"zoom": 30})
+    code = main(["analyze", str(image), "--model", str(model), "--quiet",
+                 "--out", str(tmp_path / "res")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "metadata.zoom must be a number in [0.015625, 8]" in err
+    assert "\n" not in err and not (tmp_path / "res").exists()

@@ -195,6 +195,16 @@ def _check_calibration(paths: Sequence[Path], config: AnalyzeConfig) -> None:
             )
 
 
+def _check_model(config: AnalyzeConfig) -> None:
+    """InputError before any image is read when the CNN model folder is not a valid model."""
+    if config.method == "classical":
+        return
+    from ..nn import load_model
+    from ..segment.cnn import resolve_model
+
+    load_model(resolve_model(config.model or config.method), device="cpu")
+
+
 def _common_unit(records: Sequence[ImageRecord]) -> str:
     units = {r.pixel_size["unit"] for r in records}
     if len(units) > 1:
@@ -270,6 +280,7 @@ def analyze(
         paths = [paths]
     files = expand_paths([str(p) for p in paths])
     _check_unique_stems(files)
+    _check_model(config)
     _check_calibration(files, config)
     writer = ResultWriter(out, overwrite=overwrite, config=config) if out is not None else None
     jobs = [_Job(path, config, writer.root if writer is not None else None) for path in files]
