@@ -188,7 +188,8 @@ def test_existing_out_on_another_file_system(image, tmp_path, capsys):
         code = main(["analyze", str(image), "--method", "classical", "--quiet",
                      "--out", str(link)])
         assert code == 0, capsys.readouterr().err
-        assert sorted(os.listdir(other)) == ["histogram.png", "labels", "overlays",
+        assert sorted(os.listdir(other)) == [".nanosizer-manifest.json", "histogram.png",
+                                             "labels", "overlays",
                                              "particles.csv", "run.json", "summary.csv"]
         assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 

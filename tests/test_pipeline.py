@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pandas as pd
@@ -247,6 +248,22 @@ def test_overwrite_removes_stale_results_but_keeps_user_files(disc_image, tmp_pa
     names = {p.name for p in out.iterdir()}
     assert "results.xlsx" not in names and "overlays" not in names
     assert {"notes.txt", "particles.csv", "labels"} <= names
+
+
+def test_overwrite_keeps_the_users_files_inside_result_folders(disc_image, tmp_path):
+    out = tmp_path / "res"
+    analyze([disc_image], out, CLASSICAL)
+    (out / "overlays" / "my_figure.png").write_bytes(b"mine")
+    (out / "results.xlsx").write_bytes(b"my workbook")
+    config = AnalyzeConfig(method="classical", overlays=False, n_boot=0)
+    analyze([disc_image], out, config, overwrite=True)
+    assert os.listdir(out / "overlays") == ["my_figure.png"]
+    assert (out / "results.xlsx").read_bytes() == b"my workbook"
+    excel = AnalyzeConfig(method="classical", excel=True, n_boot=0)
+    before = sorted(str(p) for p in out.rglob("*"))
+    with pytest.raises(InputError, match="results.xlsx was not written by nanosizer"):
+        analyze([disc_image], out, excel, overwrite=True)
+    assert sorted(str(p) for p in out.rglob("*")) == before
 
 
 def test_out_may_be_an_existing_empty_folder_or_a_link(disc_image, tmp_path):

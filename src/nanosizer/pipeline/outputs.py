@@ -1,11 +1,13 @@
 """Writing an ``analyze`` run's results folder, all or nothing.
 
-Everything is written into a hidden staging folder beside ``out`` and moved into place only when
-the whole run succeeded, so a failed or interrupted run leaves no partial results.
+Everything is written into a hidden staging folder beside ``out`` (inside it when it exists) and
+moved into place only when the run finished, so a failed or interrupted run leaves no partial
+results.  Into an existing folder only nanosizer's own files (its manifest) are replaced.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +20,7 @@ from .failures import FAILURE_COLUMNS
 if TYPE_CHECKING:  # pragma: no cover
     from .run import AnalysisResult
 
-__all__ = ["OUTPUT_NAMES", "ResultWriter", "write_image_outputs"]
+__all__ = ["OUTPUT_NAMES", "ResultWriter", "planned_outputs", "write_image_outputs"]
 
 #: Every entry an ``analyze`` run may write into its results folder.
 OUTPUT_NAMES = (
@@ -44,6 +46,15 @@ def write_image_outputs(
         write_png(root / "overlays" / f"{micrograph.name}.png", rgb)
 
 
+def planned_outputs(config: AnalyzeConfig, stems: Sequence[str]) -> list[str]:
+    """Relative paths of the files a run of ``stems`` writes (``failures.csv`` aside)."""
+    names = ["particles.csv", "summary.csv", "histogram.png", "run.json"]
+    names += ["results.xlsx"] if config.excel else []
+    names += [f"labels/{stem}.tif" for stem in stems]
+    names += [f"overlays/{stem}.png" for stem in stems] if config.overlays else []
+    return names
+
+
 class ResultWriter:
     """Collects the files of one run in a staging folder and publishes them at the end.
 
@@ -55,13 +66,22 @@ class ResultWriter:
         Replace an existing non-empty folder (only after the run succeeded).
     config : AnalyzeConfig
         Run settings (decides overlays and the Excel workbook).
+    stems : sequence of str, optional
+        Names of the images: a file of the user's in ``out`` with the name of one of their
+        results (``labels/<stem>.tif``, ...) stops the run at once, before any work.
     """
 
-    def __init__(self, out: str | Path, *, overwrite: bool, config: AnalyzeConfig) -> None:
+    def __init__(self, out: str | Path, *, overwrite: bool, config: AnalyzeConfig,
+                 stems: Sequence[str] = ()) -> None:
         from ..io import StagedDir
 
         self.config = config
         self._staged = StagedDir(Path(out), overwrite=overwrite, owned=OUTPUT_NAMES)
+        try:
+            self._staged.check_free(planned_outputs(config, stems))
+        except BaseException:
+            self._staged.discard()
+            raise
         self.root = self._staged.path
         (self.root / "labels").mkdir()
         if config.overlays:

@@ -282,7 +282,8 @@ def analyze(
     _check_unique_stems(files)
     _check_model(config)
     _check_calibration(files, config)
-    writer = ResultWriter(out, overwrite=overwrite, config=config) if out is not None else None
+    writer = (ResultWriter(out, overwrite=overwrite, config=config, stems=[p.stem for p in files])
+              if out is not None else None)
     jobs = [_Job(path, config, writer.root if writer is not None else None) for path in files]
     tables, records, failures = [], [], []
     serial = workers <= 1 and scheduler is None and writer is not None
