@@ -204,3 +204,29 @@ def test_invalid_model_folder_refused_before_any_image(image, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert code == 2 and "metadata.zoom must be a number in [0.015625, 8]" in err
     assert "\n" not in err and not (tmp_path / "res").exists()
+
+
+def test_sigterm_removes_the_staging_folder(image, tmp_path, capsys, monkeypatch):
+    import os
+    import shutil
+    import signal
+
+    from nanosizer.pipeline import run
+
+    for name in ("a.tif", "b.tif"):
+        shutil.copy(image, tmp_path / name)
+    (tmp_path / "discs.tif").unlink()
+    real = run.analyze_image
+
+    def terminated_on_b(path, *args, **kwargs):
+        if path.name == "b.tif":
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(run, "analyze_image", terminated_on_b)
+    before = signal.getsignal(signal.SIGTERM)
+    code = main(["analyze", str(tmp_path), "--method", "classical", "--quiet",
+                 "--out", str(tmp_path / "res")])
+    assert code == 130 and "interrupted" in capsys.readouterr().err
+    assert sorted(os.listdir(tmp_path)) == ["a.tif", "b.tif"]
+    assert signal.getsignal(signal.SIGTERM) is before

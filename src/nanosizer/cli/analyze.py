@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import sys
 
@@ -103,16 +104,36 @@ def run(args: argparse.Namespace) -> int:
         if used < args.workers:
             print(f"note: --workers {args.workers} but only {available_cpus()} CPUs are "
                   f"available: running {used} workers of {threads} thread(s)", file=sys.stderr)
-    result = analyze(
-        paths, args.out, config, overwrite=args.overwrite, progress=not args.quiet,
-        on_failure=_print_failure, workers=args.workers, scheduler=args.scheduler,
-    )
+    with _terminate_as_interrupt():
+        result = analyze(
+            paths, args.out, config, overwrite=args.overwrite, progress=not args.quiet,
+            on_failure=_print_failure, workers=args.workers, scheduler=args.scheduler,
+        )
     if not args.quiet and result.images:
         _print_summary(result)
     warning = detection_limit_warning(result)
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
     return _failure_status(result)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM handled like Ctrl-C while the run lasts, so its staging folder is removed."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _print_failure(failure) -> None:
