@@ -124,7 +124,7 @@ class StagedDir:
     >>> with StagedDir(root / "results") as staged:
     ...     _ = (staged.path / "summary.csv").write_text("n\\n3\\n")
     >>> sorted(p.name for p in (root / "results").iterdir())
-    ['summary.csv']
+    ['.nanosizer-manifest.json', 'summary.csv']
     """
 
     def __init__(
