@@ -7,7 +7,9 @@ propagate; :func:`nanosizer.io.read_micrograph` turns them into one-line InputEr
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import logging
 import warnings
 from pathlib import Path
 
@@ -91,12 +93,26 @@ def decode(path: Path, max_pixels: int | None = DEFAULT_MAX_PIXELS,
 def _largest_series(tif, path: Path, meta: dict):
     """The series whose first page has the most pixels (a first-page thumbnail is skipped)."""
     sizes = [(s.pages[0].imagelength, s.pages[0].imagewidth) for s in tif.series]
+    if not sizes:
+        raise ValueError("no image found in it")
     best = max(range(len(sizes)), key=lambda i: (sizes[i][0] * sizes[i][1], -i))
     if best != 0:
         listed = ", ".join(f"{w} x {h}" for h, w in sizes)
         meta["page_used"] = (f"image {best + 1} of {len(sizes)} ({listed} px): the largest, "
                              "not the first (a thumbnail)")
     return tif.series[best]
+
+
+@contextlib.contextmanager
+def _quiet_tifffile():
+    """tifffile's log warnings off (a damaged file's reason is reported once, as InputError)."""
+    logger = logging.getLogger("tifffile")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def decode_tiff(path: Path, max_pixels: int | None = DEFAULT_MAX_PIXELS,
@@ -111,7 +127,7 @@ def decode_tiff(path: Path, max_pixels: int | None = DEFAULT_MAX_PIXELS,
     """
     import tifffile
 
-    with tifffile.TiffFile(path) as tif:
+    with _quiet_tifffile(), tifffile.TiffFile(path) as tif:
         meta: dict = {}
         series = _largest_series(tif, path, meta)
         page = series.pages[0]
