@@ -112,3 +112,121 @@ def test_no_particles_prints_no_nan(tmp_path, capsys):
     assert "nan" not in out.lower()
     assert "2 particles detected, 0 in statistics" in out
     assert "EU screen: no particles in the statistics" in out
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_batch_with_damaged_files_finishes_exit_2(workers, image, tmp_path, capsys):
+    import shutil
+
+    for name in ("a.tif", "c.tif"):
+        shutil.copy(image, tmp_path / name)
+    (tmp_path / "b.tif").write_bytes(b"II*\x00garbage")
+    (tmp_path / "d.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (tmp_path / "discs.tif").unlink()
+    out = tmp_path / "res"
+    code = main(["analyze", str(tmp_path), "--method", "classical", "--quiet", "--out", str(out),
+                 "--workers", workers])
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0].startswith(f"nanosizer analyze: skipped {tmp_path / 'b.tif'}: cannot read")
+    assert err[1].startswith(f"nanosizer analyze: skipped {tmp_path / 'd.png'}: cannot read")
+    assert err[2] == (f"nanosizer analyze: error: 2 of 4 images could not be analysed and were "
+                      f"left out; the list is in {out / 'failures.csv'}")
+    assert len(err) == 3
+    assert sorted(pd.read_csv(out / "particles.csv")["image"].unique()) == ["a", "c"]
+    assert pd.read_csv(out / "failures.csv")["file"].tolist() == [
+        str(tmp_path / "b.tif"), str(tmp_path / "d.png")]
+
+
+def test_internal_failure_of_an_image_exit_1(image, tmp_path, capsys, monkeypatch):
+    from nanosizer.pipeline import run
+
+    monkeypatch.setattr(run, "analyze_image", lambda *a, **k: 1 / 0)
+    code = main(["analyze", str(image), "--method", "classical", "--quiet",
+                 "--out", str(tmp_path / "res")])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "ZeroDivisionError" in err and "internal error: 1 of 1 images" in err
+
+
+@pytest.mark.parametrize("option, fragment", [
+    (["--seed", "-1"], "--seed: seed must be a whole number >= 0, got -1"),
+    (["--max-pixels", "-5"], "--max-pixels: max_pixels must be a whole number"),
+])
+def test_bad_options_refused_before_any_work(option, fragment, image, tmp_path, capsys,
+                                             monkeypatch):
+    from nanosizer.pipeline import run
+
+    monkeypatch.setattr(run, "analyze_image", lambda *a, **k: pytest.fail("analysed"))
+    code = main(["analyze", str(image), "--method", "classical", "--quiet",
+                 "--out", str(tmp_path / "res"), *option])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and fragment in err and "\n" not in err
+    assert not (tmp_path / "res").exists()
+
+
+def test_image_above_max_pixels_is_a_listed_failure(image, tmp_path, capsys):
+    out = tmp_path / "res"
+    code = main(["analyze", str(image), "--method", "classical", "--quiet", "--out", str(out),
+                 "--max-pixels", "4000"])
+    assert code == 2
+    reason = pd.read_csv(out / "failures.csv")["reason"].iloc[0]
+    assert reason.startswith("the image is 64 x 64 px (4096 px), above the limit of 4000 px")
+    assert main(["analyze", str(image), "--method", "classical", "--quiet",
+                 "--out", str(tmp_path / "ok"), "--max-pixels", "0"]) == 0
+
+
+def test_existing_out_on_another_file_system(image, tmp_path, capsys):
+    import os
+    import tempfile
+
+    with tempfile.TemporaryDirectory(dir="/dev/shm") as other:
+        if os.stat(other).st_dev == os.stat(tmp_path).st_dev:
+            pytest.skip("/dev/shm is on the same file system as the test folder")
+        link = tmp_path / "res"
+        link.symlink_to(other, target_is_directory=True)
+        code = main(["analyze", str(image), "--method", "classical", "--quiet",
+                     "--out", str(link)])
+        assert code == 0, capsys.readouterr().err
+        assert sorted(os.listdir(other)) == [".nanosizer-manifest.json", "histogram.png",
+                                             "labels", "overlays",
+                                             "particles.csv", "run.json", "summary.csv"]
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_invalid_model_folder_refused_before_any_image(image, tmp_path, capsys):
+    from nanosizer.nn import create_model, save_model
+
+    model = save_model(tmp_path / "m", create_model("unet", depth=2, base_channels=4),
+                       {"zoom": 30})
+    code = main(["analyze", str(image), "--model", str(model), "--quiet",
+                 "--out", str(tmp_path / "res")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "metadata.zoom must be a number in [0.015625, 8]" in err
+    assert "\n" not in err and not (tmp_path / "res").exists()
+
+
+def test_sigterm_removes_the_staging_folder(image, tmp_path, capsys, monkeypatch):
+    import os
+    import shutil
+    import signal
+
+    from nanosizer.pipeline import run
+
+    for name in ("a.tif", "b.tif"):
+        shutil.copy(image, tmp_path / name)
+    (tmp_path / "discs.tif").unlink()
+    real = run.analyze_image
+
+    def terminated_on_b(path, *args, **kwargs):
+        if path.name == "b.tif":
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(run, "analyze_image", terminated_on_b)
+    before = signal.getsignal(signal.SIGTERM)
+    code = main(["analyze", str(tmp_path), "--method", "classical", "--quiet",
+                 "--out", str(tmp_path / "res")])
+    assert code == 130 and "interrupted" in capsys.readouterr().err
+    assert sorted(os.listdir(tmp_path)) == ["a.tif", "b.tif"]
+    assert signal.getsignal(signal.SIGTERM) is before

@@ -113,8 +113,11 @@ def test_staged_success_publishes(tmp_path):
         write_label_image(folder / "labels" / "a.tif", np.ones((3, 3), np.uint8))
         write_table(folder / "particles.csv", pd.DataFrame({"a": [1]}))
         assert not out.exists()
-    assert sorted(p.name for p in out.iterdir()) == ["labels", "particles.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [".nanosizer-manifest.json", "labels",
+                                                     "particles.csv"]
     assert os.listdir(tmp_path) == ["results"]  # staging folder gone
+    manifest = json.loads((out / ".nanosizer-manifest.json").read_text())
+    assert manifest == {"files": ["labels/a.tif", "particles.csv"]}
 
 
 def test_staged_failure_leaves_nothing(tmp_path):
@@ -138,15 +141,67 @@ def test_staged_refuses_non_empty_then_overwrite_replaces_only_its_entries(tmp_p
     (out / "my_notes.txt").write_text("keep me")
     with pytest.raises(InputError, match="not empty"):
         StagedDir(out)
+    # no manifest (a folder of an older version): only same-named files are replaced
     with StagedDir(out, overwrite=True) as staged:
         (staged.path / "labels").mkdir()
         (staged.path / "labels" / "new.tif").write_text("new")
         (staged.path / "particles.csv").write_text("new")
-    assert sorted(p.name for p in out.iterdir()) == ["labels", "my_notes.txt", "particles.csv"]
-    assert os.listdir(out / "labels") == ["new.tif"]
+    assert sorted(os.listdir(out / "labels")) == ["new.tif", "stale.tif"]
     assert (out / "particles.csv").read_text() == "new"
     assert (out / "my_notes.txt").read_text() == "keep me"
     assert sorted(os.listdir(tmp_path)) == ["results"]
+    # with the manifest: nanosizer's files of the last run are replaced or removed, no other
+    with StagedDir(out, overwrite=True) as staged:
+        (staged.path / "summary.csv").write_text("new")
+    assert sorted(os.listdir(out)) == [".nanosizer-manifest.json", "labels", "my_notes.txt",
+                                       "summary.csv"]
+    assert os.listdir(out / "labels") == ["stale.tif"]
+
+
+def test_overwrite_refuses_to_replace_a_users_file_and_changes_nothing(tmp_path):
+    out = tmp_path / "results"
+    with StagedDir(out) as staged:
+        (staged.path / "a.csv").write_text("1")
+    (out / "b.csv").write_text("mine")
+    staged = StagedDir(out, overwrite=True)
+    with pytest.raises(InputError, match=r"b.csv was not written by nanosizer .* move it away"):
+        staged.check_free(["a.csv", "b.csv"])
+    (staged.path / "b.csv").write_text("new")
+    with pytest.raises(InputError, match="b.csv was not written by nanosizer"):
+        staged.commit()
+    assert (out / "b.csv").read_text() == "mine" and (out / "a.csv").read_text() == "1"
+    assert sorted(os.listdir(out)) == [".nanosizer-manifest.json", "a.csv", "b.csv"]
+
+
+def test_overwrite_is_all_or_nothing_when_a_file_cannot_be_moved(tmp_path, monkeypatch):
+    from nanosizer.io import _publish
+
+    out = tmp_path / "results"
+    with StagedDir(out) as staged:
+        (staged.path / "labels").mkdir()
+        for name in ("a.csv", "labels/x.tif", "labels/y.tif"):
+            (staged.path / name).write_text("old")
+    before = {p: p.read_text() for p in out.rglob("*") if p.is_file()}
+    real, calls = os.replace, []
+
+    def flaky(src, dst):  # like a read-only labels/ folder: its second file cannot move
+        calls.append(dst)
+        if len(calls) == 7:
+            raise PermissionError(13, "Permission denied")
+        return real(src, dst)
+
+    staged = StagedDir(out, overwrite=True)
+    (staged.path / "labels").mkdir()
+    for name in ("a.csv", "b.csv", "labels/x.tif"):
+        (staged.path / name).write_text("new")
+    monkeypatch.setattr(_publish.os, "replace", flaky)
+    with pytest.raises(InputError, match=r"cannot replace .* \(Permission denied\); nothing in "
+                                         r".* was changed"):
+        staged.commit()
+    monkeypatch.undo()
+    assert {p: p.read_text() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(os.listdir(tmp_path)) == ["results"]
+    assert not [p for p in os.listdir(out) if p.startswith(".nanosizer.")]
 
 
 def test_staged_into_existing_empty_folder(tmp_path):

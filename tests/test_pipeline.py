@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pandas as pd
@@ -105,12 +106,74 @@ def test_non_empty_out_refused_and_untouched(disc_image, tmp_path):
     assert (out / "particles.csv").exists()
 
 
-def test_failure_leaves_nothing(disc_image, tmp_path):
+def test_damaged_images_are_left_out_and_listed(disc_image, tmp_path):
+    import shutil
+
     bad = tmp_path / "bad.tif"
     bad.write_bytes(b"II*\x00garbage")
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    second = tmp_path / "zdiscs.tif"
+    shutil.copy(disc_image, second)
     out = tmp_path / "res"
-    with pytest.raises(InputError, match="bad.tif"):
-        analyze([disc_image, bad], out, CLASSICAL)
+    seen = []
+    result = analyze([disc_image, bad, empty, second], out, CLASSICAL, on_failure=seen.append)
+    assert [r.name for r in result.images] == ["discs", "zdiscs"]
+    assert [f.file for f in seen] == [str(bad), str(empty)] == [f.file for f in result.failures]
+    assert {f.kind for f in seen} == {"input"}
+    assert "empty (0 bytes)" in seen[1].reason and "\n" not in seen[0].reason
+    failures = pd.read_csv(out / "failures.csv")
+    assert list(failures.columns) == ["file", "kind", "reason"]
+    assert failures["file"].tolist() == [str(bad), str(empty)]
+    assert len(pd.read_csv(out / "particles.csv")) == 8
+    assert sorted(p.name for p in (out / "labels").iterdir()) == ["discs.tif", "zdiscs.tif"]
+    run = json.loads((out / "run.json").read_text())
+    assert [f["file"] for f in run["failures"]] == [str(bad), str(empty)]
+    alone = analyze([disc_image], tmp_path / "alone", CLASSICAL)
+    pd.testing.assert_frame_equal(result.summary.iloc[[0]], alone.summary.iloc[[0]])
+    assert not (tmp_path / "alone" / "failures.csv").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_batch_where_every_image_fails_still_writes_the_list(tmp_path):
+    bad = tmp_path / "bad.tif"
+    bad.write_bytes(b"II*\x00garbage")
+    result = analyze([bad], tmp_path / "res", CLASSICAL)
+    assert result.images == [] and len(result.failures) == 1
+    assert pd.read_csv(tmp_path / "res" / "failures.csv")["file"].tolist() == [str(bad)]
+
+
+def test_unexpected_error_of_one_image_is_an_internal_failure(disc_image, tmp_path,
+                                                              monkeypatch):
+    from nanosizer.pipeline import run
+
+    real = run.analyze_image
+
+    def broken(path, *args, **kwargs):
+        if path.name == "b.tif":
+            raise KeyError("bug")
+        return real(path, *args, **kwargs)
+
+    b = tmp_path / "b.tif"
+    b.write_bytes(disc_image.read_bytes())
+    monkeypatch.setattr(run, "analyze_image", broken)
+    result = analyze([disc_image, b], None, CLASSICAL)
+    assert [r.name for r in result.images] == ["discs"]
+    assert result.failures[0].kind == "internal" and "KeyError" in result.failures[0].reason
+
+
+def test_failure_writing_leaves_nothing(disc_image, tmp_path, monkeypatch):
+    import errno
+
+    from nanosizer.io import _write
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(_write.os, "fsync", full)
+    out = tmp_path / "res"
+    with pytest.raises(InputError, match=r"cannot write .*discs.tif: no space left"):
+        analyze([disc_image], out, CLASSICAL)
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
@@ -185,6 +248,22 @@ def test_overwrite_removes_stale_results_but_keeps_user_files(disc_image, tmp_pa
     names = {p.name for p in out.iterdir()}
     assert "results.xlsx" not in names and "overlays" not in names
     assert {"notes.txt", "particles.csv", "labels"} <= names
+
+
+def test_overwrite_keeps_the_users_files_inside_result_folders(disc_image, tmp_path):
+    out = tmp_path / "res"
+    analyze([disc_image], out, CLASSICAL)
+    (out / "overlays" / "my_figure.png").write_bytes(b"mine")
+    (out / "results.xlsx").write_bytes(b"my workbook")
+    config = AnalyzeConfig(method="classical", overlays=False, n_boot=0)
+    analyze([disc_image], out, config, overwrite=True)
+    assert os.listdir(out / "overlays") == ["my_figure.png"]
+    assert (out / "results.xlsx").read_bytes() == b"my workbook"
+    excel = AnalyzeConfig(method="classical", excel=True, n_boot=0)
+    before = sorted(str(p) for p in out.rglob("*"))
+    with pytest.raises(InputError, match="results.xlsx was not written by nanosizer"):
+        analyze([disc_image], out, excel, overwrite=True)
+    assert sorted(str(p) for p in out.rglob("*")) == before
 
 
 def test_out_may_be_an_existing_empty_folder_or_a_link(disc_image, tmp_path):

@@ -139,11 +139,16 @@ def test_a_model_with_a_fixed_zoom_uses_it(tmp_path):
 
 def test_a_model_adapted_to_mixed_magnifications_lets_its_zoom_model_choose(tmp_path,
                                                                             monkeypatch, caplog):
+    import shutil
+
     torch.manual_seed(0)
     net = create_model("unet", depth=2, base_channels=4)
-    chooser = save_model(tmp_path / "chooser", net, META)
-    adapted = save_model(tmp_path / "adapted", net, {**META, "zoom_model": str(chooser)})
-    orphan = save_model(tmp_path / "orphan", net, {**META, "zoom_model": str(tmp_path / "gone")})
+    adapted = save_model(tmp_path / "adapted", net, {**META, "zoom_model": "chooser"})
+    chooser = save_model(adapted / "chooser", net, META)  # relative to the model folder
+    orphan = save_model(tmp_path / "orphan", net, {**META, "zoom_model": "gone"})
+    save_model(orphan / "gone", net, META)
+    cnn._load(str(orphan.resolve()), None)
+    shutil.rmtree(orphan / "gone")  # removed after the model was loaded
     asked = []
 
     def auto_zoom(loaded, image, mask, thresholds, **kw):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import sys
 
@@ -47,7 +48,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "1, 1/2, 1/4, 1/8 after which particle sizes stop changing)")
     parser.add_argument("--excel", action="store_true", help="also write results.xlsx")
     parser.add_argument("--no-overlays", action="store_true", help="skip overlays/<stem>.png")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap intervals")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the bootstrap intervals (a whole number >= 0)")
+    parser.add_argument("--max-pixels", type=int, default=2**28, metavar="N",
+                        help="refuse images of more than N pixels (height x width), checked "
+                             "from the file header before decoding; default 2^28 = 268435456 "
+                             "(16384 x 16384), which fits a 24 GB machine (about 30 bytes per "
+                             "pixel); 0: no limit")
     parser.add_argument("--workers", type=int, default=1, metavar="N",
                         help="images analysed in parallel by N local processes (default 1); "
                              "each gets CPUs/N torch threads, at most one process per CPU. "
@@ -82,10 +89,12 @@ def run(args: argparse.Namespace) -> int:
             method=args.method, model=args.model, measure=args.measure, pixel_size=args.pixel_size,
             infobar=parse_infobar(args.infobar), include_border=args.include_border,
             min_area_px=args.min_area, zoom=args.zoom, excel=args.excel,
-            overlays=not args.no_overlays, seed=args.seed,
+            overlays=not args.no_overlays, seed=args.seed, max_pixels=args.max_pixels or None,
         )
     except ValueError as exc:
-        raise InputError(f"bad option: {exc}") from None
+        option = next((f"--{name.replace('_', '-')}" for name in ("seed", "max_pixels", "zoom")
+                       if str(exc).startswith(name)), "bad option")
+        raise InputError(f"{option}: {exc}") from None
     if args.workers < 1:
         raise InputError(f"--workers must be at least 1, got {args.workers}")
     if args.workers > 1 and args.scheduler is None:
@@ -95,16 +104,56 @@ def run(args: argparse.Namespace) -> int:
         if used < args.workers:
             print(f"note: --workers {args.workers} but only {available_cpus()} CPUs are "
                   f"available: running {used} workers of {threads} thread(s)", file=sys.stderr)
-    result = analyze(
-        paths, args.out, config, overwrite=args.overwrite, progress=not args.quiet,
-        workers=args.workers, scheduler=args.scheduler,
-    )
-    if not args.quiet:
+    with _terminate_as_interrupt():
+        result = analyze(
+            paths, args.out, config, overwrite=args.overwrite, progress=not args.quiet,
+            on_failure=_print_failure, workers=args.workers, scheduler=args.scheduler,
+        )
+    if not args.quiet and result.images:
         _print_summary(result)
     warning = detection_limit_warning(result)
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
-    return 0
+    return _failure_status(result)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM handled like Ctrl-C while the run lasts, so its staging folder is removed."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _print_failure(failure) -> None:
+    print(f"nanosizer analyze: skipped {failure}", file=sys.stderr)
+
+
+def _failure_status(result) -> int:
+    """0 when every image was analysed; else the closing line and 2 (bad input) or 1 (bug)."""
+    if not result.failures:
+        return 0
+    n, total = len(result.failures), len(result.failures) + len(result.images)
+    where = f"; the list is in {result.out / 'failures.csv'}" if result.out is not None else ""
+    internal = sum(f.kind == "internal" for f in result.failures)
+    if internal:
+        print(f"nanosizer analyze: internal error: {internal} of {total} images failed because "
+              f"of a nanosizer bug (please report it){where}", file=sys.stderr)
+        return 1
+    print(f"nanosizer analyze: error: {n} of {total} images could not be analysed and were "
+          f"left out{where}", file=sys.stderr)
+    return 2
 
 
 def detection_limit_warning(result) -> str | None:

@@ -32,13 +32,20 @@ def expand_paths(paths: Sequence[str]) -> list[Path]:
     Raises
     ------
     InputError
-        A path that does not exist, a pattern that matches no image, or a folder with no image.
+        A path that does not exist or cannot be read, a pattern that matches no image, or a
+        folder with no image.
     """
     if isinstance(paths, (str, Path)):
         paths = [str(paths)]
     found: dict[Path, Path] = {}
     for text in paths:
-        for path in _expand_one(str(text)):
+        try:
+            expanded = _expand_one(str(text))
+        except PermissionError:
+            raise InputError(
+                f"{text}: permission denied (cannot list or open it); make it readable"
+            ) from None
+        for path in expanded:
             found.setdefault(path.resolve(), path)
     return sorted(found.values(), key=lambda p: (str(p.parent), p.name))
 

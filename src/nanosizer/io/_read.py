@@ -9,7 +9,7 @@ from typing import Literal, Union
 
 from ..errors import InputError
 from ._calibration import PixelSize
-from ._formats import FORMATS, decode
+from ._formats import DEFAULT_MAX_PIXELS, FORMATS, decode
 from ._grey import to_grey_float32
 from ._infobar import detect_infobar
 from ._metadata import calibration_from_sidecar
@@ -27,6 +27,7 @@ def read_micrograph(
     path: str | os.PathLike,
     pixel_size: PixelSizeLike = None,
     infobar: InfobarLike = "auto",
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
 ) -> Micrograph:
     """Read a micrograph, its pixel size and its info bar.
 
@@ -43,6 +44,10 @@ def read_micrograph(
     infobar : {"auto", "none"} or int, optional
         ``"auto"`` detects a microscope info bar at the bottom (:func:`detect_infobar`),
         ``"none"`` (or None) assumes there is none, an int is the first row of the bar.
+    max_pixels : int or None, optional
+        Largest image (height x width) accepted, checked from the file's header before any
+        pixel is decoded (EM formats: after decoding); None: no limit.  The default, 2**28
+        px, fits a machine with 24 GB of memory.
 
     Returns
     -------
@@ -55,16 +60,19 @@ def read_micrograph(
     Raises
     ------
     InputError
-        Missing, empty, unsupported, damaged or too small (< 8x8) files, files with no finite
-        pixel, unreadable pixel sizes and info-bar rows outside the image.
+        Missing, unreadable, empty, unsupported, damaged, truncated, too small (< 8x8) or too
+        large (``max_pixels``) files, files with no finite pixel, unreadable pixel sizes and
+        info-bar rows outside the image.
     """
     path = Path(path)
     user_size = _user_pixel_size(pixel_size)
     _check_file(path)
     try:
-        pixels, file_size, metadata = decode(path)
+        pixels, file_size, metadata = decode(path, max_pixels)
     except (InputError, MemoryError):
         raise
+    except PermissionError:
+        raise InputError(f"{path}: permission denied; make the file readable") from None
     except ImportError as exc:
         fmt = FORMATS[path.suffix.lower()][0]
         raise InputError(
@@ -88,7 +96,8 @@ def read_micrograph(
     return Micrograph(data, size, path, infobar_top, metadata)
 
 
-def read_pixel_size(path: str | os.PathLike) -> PixelSize:
+def read_pixel_size(path: str | os.PathLike,
+                    max_pixels: int | None = DEFAULT_MAX_PIXELS) -> PixelSize:
     """The pixel size a file's metadata (embedded, then a vendor sidecar) gives, if any.
 
     Reads the file like :func:`read_micrograph` (same errors) without converting the pixels,
@@ -102,15 +111,23 @@ def read_pixel_size(path: str | os.PathLike) -> PixelSize:
     path = Path(path)
     _check_file(path)
     try:
-        _, file_size, _ = decode(path)
+        _, file_size, _ = decode(path, max_pixels)
     except Exception:  # noqa: BLE001 - read_micrograph gives the proper message
-        return read_micrograph(path, infobar="none").pixel_size
+        return read_micrograph(path, infobar="none", max_pixels=max_pixels).pixel_size
     return file_size or calibration_from_sidecar(path) or PixelSize(None, "none")
 
 
 def _check_file(path: Path) -> None:
-    if not path.exists():
-        raise InputError(f"{path}: no such file; check the path")
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file; check the path") from None
+    except PermissionError:
+        raise InputError(
+            f"{path}: permission denied (its folder cannot be searched); make it readable"
+        ) from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open it ({exc.strerror or exc}); check the path") from None
     if path.is_dir():
         raise InputError(f"{path}: is a folder; give an image file (or pass folders to analyze)")
     if path.suffix.lower() not in FORMATS:
@@ -119,7 +136,7 @@ def _check_file(path: Path) -> None:
             f"{path}: unsupported file type {path.suffix or '(no extension)'!r}; "
             f"give an image file ({known})"
         )
-    if path.stat().st_size == 0:
+    if info.st_size == 0:
         raise InputError(f"{path}: file is empty (0 bytes); copy the image again")
     if not os.access(path, os.R_OK):
         raise InputError(f"{path}: permission denied; make the file readable")

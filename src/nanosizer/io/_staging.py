@@ -8,10 +8,11 @@ results behind.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..errors import InputError
@@ -19,11 +20,18 @@ from ..errors import InputError
 __all__ = ["StagedDir", "prepare_output_dir", "staged_output_dir"]
 
 
-def _check_destination(out: Path, overwrite: bool) -> None:
-    """InputError unless ``out`` is absent, an empty folder, or (with ``overwrite``) a folder."""
-    if out.exists() and not out.is_dir():
-        raise InputError(f"results folder {out} is a file; choose another --out")
-    if out.is_dir() and not overwrite and any(out.iterdir()):
+def _check_destination(out: Path, overwrite: bool, ignore: frozenset[str] = frozenset()) -> None:
+    """InputError unless ``out`` is absent, an empty folder, or (with ``overwrite``) a folder.
+
+    Entries named in ``ignore`` (the run's own staging folder) do not count.
+    """
+    try:
+        if out.exists() and not out.is_dir():
+            raise InputError(f"results folder {out} is a file; choose another --out")
+        occupied = out.is_dir() and any(e.name not in ignore for e in out.iterdir())
+    except PermissionError:
+        raise InputError(f"results folder {out} cannot be read; choose a writable --out") from None
+    if occupied and not overwrite:
         raise InputError(
             f"results folder {out} is not empty; choose another --out or pass --overwrite"
         )
@@ -92,18 +100,20 @@ class StagedDir:
         Final results folder: absent or empty, or anything with ``overwrite``.  Checked at once,
         so a run fails before doing any work.
     overwrite : bool, optional
-        On commit, replace the entries of ``out`` that have the names of new results (whole
-        sub-folders such as ``labels/`` are replaced).  Other files in ``out`` are left alone:
+        On commit, replace the files nanosizer wrote into ``out`` before (listed in its
+        manifest ``.nanosizer-manifest.json``) by the new ones, and remove those the new run
+        did not write, so no stale result survives.  Other files in ``out`` are left alone:
         nanosizer never deletes what it did not write.
     owned : tuple of str, optional
-        Names of every entry the writer may produce (e.g. ``results.xlsx``); on overwrite,
-        those the new run did not write are removed too, so no stale result of an earlier run
-        survives beside the new ones.
+        Top-level names the writer may produce (e.g. ``results.xlsx``): in a folder written
+        before manifests existed, these files count as nanosizer's.
 
     Attributes
     ----------
     path : Path
-        The staging folder to write into (``<parent>/.<name>.<random>.partial``).
+        The staging folder to write into: ``<parent>/.<name>.<random>.partial`` when ``out``
+        does not exist yet, else ``<out>/.nanosizer.<random>.partial`` (on the file system of
+        ``out`` even when ``out`` is a mount point or a link to another disk).
     out : Path
         The destination.
 
@@ -114,7 +124,7 @@ class StagedDir:
     >>> with StagedDir(root / "results") as staged:
     ...     _ = (staged.path / "summary.csv").write_text("n\\n3\\n")
     >>> sorted(p.name for p in (root / "results").iterdir())
-    ['summary.csv']
+    ['.nanosizer-manifest.json', 'summary.csv']
     """
 
     def __init__(
@@ -124,49 +134,63 @@ class StagedDir:
         self.overwrite = bool(overwrite)
         self.owned = tuple(owned)
         _check_destination(self.out, self.overwrite)
-        parent = self.out.absolute().parent
-        _make_dir(parent, self.out)
-        self.path = _new_hidden_dir(parent, self.out.name, "partial")
+        if self.out.is_dir():  # stage inside it: on its own file system, whatever is mounted
+            _make_dir(self.out, self.out)
+            self.path = _new_hidden_dir(self.out, "nanosizer", "partial")
+        else:
+            parent = self.out.absolute().parent
+            _make_dir(parent, self.out)
+            self.path = _new_hidden_dir(parent, self.out.name, "partial")
         self._done = False
 
     def commit(self) -> Path:
         """Move the staged files into :attr:`out` and remove the staging folder; returns ``out``.
 
+        A new ``out`` is the staging folder renamed; into an existing one the files are moved
+        by :func:`nanosizer.io._publish.publish`: only files of nanosizer's manifest are
+        replaced or removed, all or nothing.
+
         Raises
         ------
         InputError
-            When ``out`` has meanwhile become a file or a non-empty folder (without overwrite);
-            the staged files are then discarded.
+            When ``out`` has meanwhile become a file or a non-empty folder (without overwrite),
+            a file of the user's has a new result's name, or a file cannot be replaced; the
+            staged files are then discarded and ``out`` is as it was.
         """
+        from ._publish import MANIFEST_NAME, files_under, publish
+
         if self._done:
             raise RuntimeError("staged folder was already committed or discarded")
         try:
-            _check_destination(self.out, self.overwrite)
+            _check_destination(self.out, self.overwrite, frozenset({self.path.name}))
             if not os.path.lexists(self.out):
+                manifest = {"files": sorted(files_under(self.path))}
+                (self.path / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1) + "\n",
+                                                       encoding="utf-8")
                 os.replace(self.path, self.out)
-            else:  # an existing (possibly empty, ".", or symlinked) folder: move entries in
-                self._merge_into_out()
+            else:  # an existing (possibly empty, ".", or symlinked) folder: move files in
+                trash = _new_hidden_dir(self.out, "nanosizer", "old")
+                try:
+                    publish(self.path, self.out, trash, legacy=self.owned)
+                finally:
+                    shutil.rmtree(trash, ignore_errors=True)
+                    shutil.rmtree(self.path, ignore_errors=True)
         except BaseException:
             self.discard()
             raise
         self._done = True
         return self.out
 
-    def _merge_into_out(self) -> None:
-        trash = _new_hidden_dir(self.path.parent, self.out.name, "old")
-        try:
-            new = {entry.name for entry in self.path.iterdir()}
-            for name in sorted(set(self.owned) - new):  # stale results of an earlier run
-                if os.path.lexists(self.out / name):
-                    os.replace(self.out / name, trash / name)
-            for entry in sorted(self.path.iterdir()):
-                target = self.out / entry.name
-                if target.is_dir() and not target.is_symlink():
-                    os.replace(target, trash / entry.name)
-                os.replace(entry, target)
-        finally:
-            shutil.rmtree(trash, ignore_errors=True)
-            shutil.rmtree(self.path, ignore_errors=True)
+    def check_free(self, names: "Iterable[str]") -> None:
+        """InputError now when a user's file in :attr:`out` has the name of a future result.
+
+        ``names`` are relative paths (``labels/a.tif``); see
+        :func:`nanosizer.io._publish.check_free`.  Lets a run stop before doing any work.
+        """
+        from ._publish import check_free
+
+        if self.out.is_dir():
+            check_free(self.out, names, self.owned)
 
     def discard(self) -> None:
         """Remove the staging folder and everything in it (safe to call twice)."""

@@ -7,6 +7,7 @@ the same way by :class:`StagedDir` (see ``_staging.py``).
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -17,10 +18,13 @@ from typing import IO, Any
 
 import numpy as np
 
+from ..errors import InputError
+
 __all__ = [
     "atomic_write",
     "atomic_write_bytes",
     "atomic_write_text",
+    "output_error",
     "write_json",
     "write_label_image",
     "write_png",
@@ -51,10 +55,41 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], Any]) -> 
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise output_error(exc, path) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+#: errno -> what it means for a results file, and the fix.
+_WRITE_ERRORS = {
+    errno.ENOSPC: "no space left on the device; free some space or choose another --out",
+    errno.EDQUOT: "disk quota exceeded; free some space or choose another --out",
+    errno.EROFS: "the file system is read-only; choose a writable --out",
+    errno.EACCES: "permission denied; choose a writable --out",
+    errno.EPERM: "permission denied; choose a writable --out",
+}
+
+
+def output_error(exc: OSError, path: str | os.PathLike) -> OSError:
+    """``exc`` as a one-line :class:`InputError` naming ``path`` when the disk is to blame.
+
+    A full disk, an exceeded quota, a read-only file system or missing permissions are the
+    user's to fix (exit 2); any other OSError is returned unchanged.
+
+    Examples
+    --------
+    >>> import errno
+    >>> str(output_error(OSError(errno.ENOSPC, "No space left"), "res/summary.csv"))
+    'cannot write res/summary.csv: no space left on the device; free some space or choose another --out'
+    """
+    reason = _WRITE_ERRORS.get(exc.errno)
+    if reason is None:
+        return exc
+    return InputError(f"cannot write {path}: {reason}")
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:

@@ -21,6 +21,7 @@ from safetensors.torch import load_file, save_file
 from ..errors import InputError
 from ._base import SegmentationNet
 from ._registry import arch_class
+from ._schema import CONFIG_MAX_BYTES, WEIGHTS_MAX_BYTES, validate_config
 from .device import select_device
 
 __all__ = ["LoadedModel", "save_model", "load_model", "load_metadata", "write_folder", "CONFIG_NAME",
@@ -212,6 +213,13 @@ def load_metadata(folder: str | Path) -> dict[str, Any]:
 def _read_config(path: Path) -> dict[str, Any]:
     """Parse and strictly validate ``config.json`` (InputError naming the file)."""
     try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError(f"cannot read model config {path}: {exc.strerror or exc}") from None
+    if size > CONFIG_MAX_BYTES:
+        raise InputError(f"model config {path} is {size} bytes, more than the "
+                         f"{CONFIG_MAX_BYTES} allowed; it is not a nanosizer model config")
+    try:
         config = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"cannot read model config {path}: {exc}") from None
@@ -242,11 +250,20 @@ def _read_config(path: Path) -> dict[str, Any]:
             f"model config {path}: arch_kwargs of {config['arch']!r} has unknown keys {extra}, "
             f"missing keys {missing}"
         )
+    validate_config(config, path)
     return config
 
 
 def _load_weights(path: Path, net: torch.nn.Module) -> None:
-    """Load safetensors weights into ``net`` strictly (InputError naming the file)."""
+    """Load safetensors weights into ``net`` strictly (InputError naming the file).
+
+    Files above :data:`~nanosizer.nn._schema.WEIGHTS_MAX_BYTES` and weights holding NaN or
+    infinite values are refused.
+    """
+    size = path.stat().st_size
+    if size > WEIGHTS_MAX_BYTES:
+        raise InputError(f"model weights {path} are {size} bytes, more than the "
+                         f"{WEIGHTS_MAX_BYTES} allowed; it is not a nanosizer model")
     try:
         state = load_file(str(path), device="cpu")
     except (OSError, SafetensorError) as exc:
@@ -261,6 +278,10 @@ def _load_weights(path: Path, net: torch.nn.Module) -> None:
     wrong = [k for k in expected if expected[k].shape != state[k].shape]
     if wrong:
         raise InputError(f"model weights {path}: wrong shapes for {len(wrong)} tensors, e.g. {wrong[0]}")
+    bad = [k for k, t in state.items() if t.is_floating_point() and not torch.isfinite(t).all()]
+    if bad:
+        raise InputError(f"model weights {path}: {len(bad)} tensors hold NaN or infinite values "
+                         f"(e.g. {bad[0]}); the training diverged - retrain the model")
     net.load_state_dict(state, strict=True)
 
 
@@ -283,7 +304,9 @@ def load_model(folder: str | Path, device: str | torch.device | None = None) -> 
     ------
     InputError
         Missing folder or files, a config with unknown/missing keys or an unknown architecture,
-        weights that do not match the architecture.
+        a config outside the schema of :func:`nanosizer.nn._schema.validate_config` (checked
+        before the network is built), weights that are too large, do not match the
+        architecture or hold NaN.
     """
     folder = Path(folder)
     if not folder.is_dir():

@@ -48,6 +48,9 @@ class AnalyzeConfig:
         Also write ``results.xlsx``.
     overlays : bool
         Write ``overlays/<stem>.png``.
+    max_pixels : int or None
+        Images larger than this (height x width) are refused from their header, before
+        decoding (default 2**28 px, which fits a 24 GB machine); None: no limit.
     """
 
     method: str = "unet"
@@ -63,6 +66,7 @@ class AnalyzeConfig:
     seed: int = 0
     excel: bool = False
     overlays: bool = True
+    max_pixels: int | None = 2**28
 
     def __post_init__(self) -> None:
         from ..segment import METHODS
@@ -80,6 +84,12 @@ class AnalyzeConfig:
             raise ValueError(f"zoom must be between 0.05 and 4, got {self.zoom}")
         if self.min_area_px < 0 or self.n_boot < 0 or not 0 < self.ci < 1:
             raise ValueError("min_area_px and n_boot must be >= 0 and ci in (0, 1)")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be a whole number >= 0, got {self.seed!r}")
+        if self.max_pixels is not None and (isinstance(self.max_pixels, bool) or not isinstance(
+                self.max_pixels, int) or self.max_pixels < 64):
+            raise ValueError(f"max_pixels must be a whole number of pixels >= 64 (or None), "
+                             f"got {self.max_pixels!r}")
 
     def to_dict(self) -> dict:
         """JSON-ready settings for run.json."""

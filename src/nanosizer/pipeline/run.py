@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..errors import InputError
 from .config import AnalyzeConfig
+from .failures import ImageFailure, failure_of
 
 __all__ = ["AnalysisResult", "ImageRecord", "analyze", "analyze_image"]
 
@@ -62,6 +63,8 @@ class AnalysisResult:
         ``"nm"`` for calibrated results, ``"px"`` otherwise.
     out : Path or None
         Results folder, when one was written.
+    failures : list of ImageFailure
+        Images that could not be read or analysed and were left out (``failures.csv``).
     """
 
     particles: pd.DataFrame
@@ -70,6 +73,7 @@ class AnalysisResult:
     unit: str
     config: AnalyzeConfig
     out: Path | None = None
+    failures: list[ImageFailure] = field(default_factory=list)
 
 
 def analyze_image(path: Path, config: AnalyzeConfig, *, return_segmentation: bool = False):
@@ -106,7 +110,8 @@ def analyze_image(path: Path, config: AnalyzeConfig, *, return_segmentation: boo
     from ..segment.limits import area_to_diameter
     from .provenance import model_record
 
-    mg = read_micrograph(path, pixel_size=config.pixel_size, infobar=config.infobar)
+    mg = read_micrograph(path, pixel_size=config.pixel_size, infobar=config.infobar,
+                         max_pixels=config.max_pixels)
     seg = segment_details(mg, config.method, model=config.model, zoom=config.zoom)
     labels = relabel_min_area(seg.labels, config.min_area_px)
     info = {**model_record(config.method, config.model, config.zoom), **seg.to_dict()}
@@ -127,16 +132,20 @@ class _Job:
     staging: Path | None
 
 
-def _run_job(job: _Job, writer_pool=None) -> tuple[ImageRecord, pd.DataFrame, Any]:
+def _run_job(job: _Job, writer_pool=None) -> tuple[ImageRecord | ImageFailure, Any, Any]:
     """Per-image work of :func:`analyze` (module level, so worker processes can run it).
 
     With ``writer_pool`` (a thread pool, serial runs only) the image's label and overlay files
     are written in the background while the next image is analysed; the returned future (else
-    None) must be waited for.
+    None) must be waited for.  An image that cannot be read or analysed gives
+    ``(ImageFailure, None, None)``; errors writing the results (a full disk) end the run.
     """
     from .outputs import write_image_outputs
 
-    mg, labels, table, info = analyze_image(job.path, job.config, return_segmentation=True)
+    try:
+        mg, labels, table, info = analyze_image(job.path, job.config, return_segmentation=True)
+    except Exception as exc:  # noqa: BLE001 - one bad image must not end the batch
+        return failure_of(job.path, exc), None, None
     pending = None
     if job.staging is not None:
         args = (job.staging, mg, labels, table)
@@ -171,7 +180,11 @@ def _check_calibration(paths: Sequence[Path], config: AnalyzeConfig) -> None:
     calibrated: Path | None = None
     raw: Path | None = None
     for path in paths:
-        if read_pixel_size(path).calibrated:
+        try:
+            known = read_pixel_size(path, config.max_pixels).calibrated
+        except InputError:
+            continue  # reported with the other failures when the image is analysed
+        if known:
             calibrated = calibrated or path
         else:
             raw = raw or path
@@ -180,6 +193,16 @@ def _check_calibration(paths: Sequence[Path], config: AnalyzeConfig) -> None:
                 f"{raw} has no pixel size while {calibrated} has one, so sizes cannot be "
                 "pooled; pass --pixel-size or analyse it separately"
             )
+
+
+def _check_model(config: AnalyzeConfig) -> None:
+    """InputError before any image is read when the CNN model folder is not a valid model."""
+    if config.method == "classical":
+        return
+    from ..nn import load_model
+    from ..segment.cnn import resolve_model
+
+    load_model(resolve_model(config.model or config.method), device="cpu")
 
 
 def _common_unit(records: Sequence[ImageRecord]) -> str:
@@ -201,6 +224,7 @@ def analyze(
     overwrite: bool = False,
     progress: bool = False,
     on_image: Callable[[str, int], None] | None = None,
+    on_failure: Callable[[ImageFailure], None] | None = None,
     workers: int = 1,
     scheduler: str | None = None,
 ) -> AnalysisResult:
@@ -212,8 +236,9 @@ def analyze(
         Image files, folders (their images) or glob patterns.
     out : path, optional
         Results folder (``particles.csv``, ``summary.csv``, ``labels/``, ``overlays/``,
-        ``histogram.png``, ``run.json``). It must be empty or absent unless ``overwrite``.
-        Results appear only when the whole run succeeded.
+        ``histogram.png``, ``run.json``, and ``failures.csv`` when images were left out). It
+        must be empty or absent unless ``overwrite``.  Results appear only when the run
+        finished (images that failed are left out; a full disk or an interrupt leaves none).
     config : AnalyzeConfig, optional
         Settings; defaults to the shipped UNet and minimum Feret diameter.
     overwrite : bool
@@ -222,6 +247,10 @@ def analyze(
         Show a progress bar on stderr.
     on_image : callable, optional
         Called as ``on_image(name, n_particles)`` after each image.
+    on_failure : callable, optional
+        Called as ``on_failure(failure)`` with the :class:`ImageFailure` of each image that
+        could not be read or analysed.  Such images are left out and listed in
+        ``result.failures`` (and ``failures.csv``); the others are analysed as usual.
     workers : int
         Images processed in parallel by local worker processes (1: in this process).
     scheduler : str, optional
@@ -235,8 +264,9 @@ def analyze(
     Raises
     ------
     InputError
-        When a path is missing or unreadable, the results folder is occupied, or calibrated
-        and uncalibrated images are mixed.
+        When a path is missing, the results folder is occupied or cannot be written, or
+        calibrated and uncalibrated images are mixed.  Images that cannot be read do not
+        raise: they are in ``result.failures``.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -250,10 +280,12 @@ def analyze(
         paths = [paths]
     files = expand_paths([str(p) for p in paths])
     _check_unique_stems(files)
+    _check_model(config)
     _check_calibration(files, config)
-    writer = ResultWriter(out, overwrite=overwrite, config=config) if out is not None else None
+    writer = (ResultWriter(out, overwrite=overwrite, config=config, stems=[p.stem for p in files])
+              if out is not None else None)
     jobs = [_Job(path, config, writer.root if writer is not None else None) for path in files]
-    tables, records = [], []
+    tables, records, failures = [], [], []
     serial = workers <= 1 and scheduler is None and writer is not None
     pool = ThreadPoolExecutor(max_workers=1) if serial else None
     try:
@@ -265,6 +297,11 @@ def analyze(
             results = tqdm(results, total=len(jobs), desc="analyze", unit="image")
         pending = None
         for record, table, written in results:
+            if isinstance(record, ImageFailure):
+                failures.append(record)
+                if on_failure is not None:
+                    on_failure(record)
+                continue
             if pending is not None:
                 pending.result()  # at most one image's files in flight; raises its error
             pending = written
@@ -277,7 +314,7 @@ def analyze(
         unit = _common_unit(records)
         particles = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
         summary = summarize(particles, records, config, unit)
-        result = AnalysisResult(particles, summary, records, unit, config)
+        result = AnalysisResult(particles, summary, records, unit, config, failures=failures)
         if writer is not None:
             result.out = writer.finish(result)
     except BaseException:

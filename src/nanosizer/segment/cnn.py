@@ -233,16 +233,20 @@ def auto_zoom(loaded, image: np.ndarray, mask: np.ndarray | None,
     return zoom, maps[zoom]
 
 
-def _zoom_of_model(model: str, image: np.ndarray, mask: np.ndarray | None, *,
+def _zoom_of_model(model: str, base: Path, image: np.ndarray, mask: np.ndarray | None, *,
                    tile: int | None, device) -> float | None:
-    """The zoom :func:`auto_zoom` of ``model`` (another model folder or shipped name) picks.
+    """The zoom :func:`auto_zoom` of ``model`` (a shipped name or a folder inside ``base``) picks.
 
     Models adapted to images of mixed magnification were trained on each image resampled by
     the zoom their initial model chose for it; that model chooses the zoom for them (their own
-    choice varied from run to run).  None, with a warning, when ``model`` is gone.
+    choice varied from run to run).  ``model`` is resolved relative to the model folder
+    ``base`` (:func:`nanosizer.nn._schema.resolve_zoom_model`), never to the current folder.
+    None, with a warning, when the folder has gone since the model was loaded.
     """
+    from ..nn._schema import resolve_zoom_model
+
     try:
-        folder = resolve_model(model)
+        folder = resolve_zoom_model(model, base)
     except InputError:
         log.warning("zoom model %r not found: the model chooses the zoom itself", model)
         return None
@@ -360,8 +364,8 @@ def segmentation_maps(
     if scale is None:
         scale = loaded.metadata.get("zoom")
     if scale is None and loaded.metadata.get("zoom_model"):
-        scale = _zoom_of_model(loaded.metadata["zoom_model"], image, mask, tile=tile,
-                               device=device)  # None: the model chooses itself
+        scale = _zoom_of_model(loaded.metadata["zoom_model"], loaded.folder, image, mask,
+                               tile=tile, device=device)  # None: the model chooses itself
     if scale is not None:
         zoom = float(scale)
         probs = cnn_probabilities(loaded, image, mask, tile=tile, device=device, scale=zoom)

@@ -122,10 +122,30 @@ class InstanceThresholds:
 
     @classmethod
     def from_dict(cls, values: dict) -> InstanceThresholds:
-        """Inverse of :meth:`to_dict`; unknown keys are an error."""
+        """Inverse of :meth:`to_dict`; unknown keys and values of the wrong type are errors.
+
+        ``decoder`` must be a string, ``min_area`` an integer, the others finite numbers
+        (integers are accepted for them); booleans are refused everywhere.
+
+        Raises
+        ------
+        ValueError
+            Naming the key, what it holds and what was expected.
+        """
         unknown = set(values) - {f.name for f in fields(cls)}
         if unknown:
             raise ValueError(f"unknown threshold keys {sorted(unknown)}")
+        for name, value in values.items():
+            if name == "decoder":
+                ok, expected = isinstance(value, str), "a string"
+            elif name == "min_area":
+                ok, expected = isinstance(value, int) and not isinstance(value, bool), "an integer"
+            else:
+                ok = (isinstance(value, (int, float)) and not isinstance(value, bool)
+                      and np.isfinite(value))
+                expected = "a finite number"
+            if not ok:
+                raise ValueError(f"threshold {name!r} must be {expected}, got {value!r}")
         return cls(**values)
 
 
