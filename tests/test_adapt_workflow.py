@@ -448,13 +448,28 @@ def test_spread_subset_keeps_the_ends_and_the_order():
     assert spread_subset(items[:5], 24) == items[:5] and spread_subset(items, 1) == [0]
 
 
-def test_the_zoom_model_of_an_adapted_model_is_a_shipped_name_or_an_absolute_folder(tmp_path):
-    from nanosizer.adapt.workflow import _model_reference
-    from nanosizer.nn import create_model, save_model
+def test_the_zoom_model_of_an_adapted_model_is_a_shipped_name_or_a_copy_inside_it(tmp_path):
+    import torch
 
-    assert _model_reference("unet") == "unet"
+    from nanosizer.adapt.finetune import FinetuneConfig, tune_and_save
+    from nanosizer.adapt.workflow import _model_reference
+    from nanosizer.nn import create_model, load_model, save_model
+    from nanosizer.nn._schema import resolve_zoom_model
+
+    assert _model_reference("unet") == ("unet", None)
+    torch.manual_seed(0)
     save_model(tmp_path / "mine", create_model("unet", depth=2, base_channels=4), {})
-    assert _model_reference(str(tmp_path / "mine")) == str((tmp_path / "mine").resolve())
+    reference, source = _model_reference(str(tmp_path / "mine"))
+    assert source == (tmp_path / "mine").resolve() and reference == "zoom_model"
+    net = create_model("unet", depth=2, base_channels=4)
+    tune_and_save(tmp_path / "adapted", net, [], {"zoom_model": reference}, FinetuneConfig(),
+                  zoom_model_source=source)
+    # the adapted folder loads (validated) and its zoom model is the copy inside it
+    load_model(tmp_path / "adapted")
+    chooser = resolve_zoom_model(reference, tmp_path / "adapted")
+    assert chooser == (tmp_path / "adapted" / "zoom_model").resolve()
+    assert (chooser / "weights.safetensors").read_bytes() == (
+        tmp_path / "mine" / "weights.safetensors").read_bytes()
 
 
 def test_anchor_particles_count_what_analyze_finds():

@@ -216,9 +216,21 @@ def finetune(net: torch.nn.Module, pairs: Sequence[Pair], config: FinetuneConfig
             **{k: round(v, 4) for k, v in losses.items()}}
 
 
+def copy_model_files(source: str | Path, target: Path) -> None:
+    """Copy a model folder's ``config.json`` and weights into ``target`` (replacing them)."""
+    import shutil
+
+    from ..nn.model_io import CONFIG_NAME, WEIGHTS_NAME
+
+    target.mkdir(parents=True, exist_ok=True)
+    for name in (CONFIG_NAME, WEIGHTS_NAME):
+        shutil.copyfile(Path(source) / name, target / name)
+
+
 def tune_and_save(folder: str | Path, net, val_pairs: Sequence[Pair], metadata: dict,
                   config: FinetuneConfig, size_labels: Sequence[np.ndarray] = (),
-                  overwrite: bool = False, thresholds=None) -> dict:
+                  overwrite: bool = False, thresholds=None,
+                  zoom_model_source: str | Path | None = None) -> dict:
     """Tune the post-processing thresholds on ``val_pairs`` and write a model folder.
 
     The metadata follows :func:`nanosizer.train.export.export_model` (normalisation, thresholds,
@@ -261,4 +273,6 @@ def tune_and_save(folder: str | Path, net, val_pairs: Sequence[Pair], metadata: 
         "val_scores": scores, **metadata,
     }
     save_model(folder, net, full, overwrite=overwrite)
+    if zoom_model_source is not None:  # metadata.zoom_model names this copy inside the folder
+        copy_model_files(zoom_model_source, Path(folder) / str(metadata["zoom_model"]))
     return scores

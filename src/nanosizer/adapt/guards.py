@@ -148,7 +148,7 @@ def _ratio(found, reference, micrographs, reference_count: int | None = None) ->
 
 def keep_anchors(net, initial, micrographs, anchors, val, ft, work: Path, report: dict, *,
                  scale: dict | None = None, thresholds=None, init_model=None,
-                 init_count: int | None = None) -> str:
+                 init_count: int | None = None, zoom_model_source=None) -> str:
     """Put the initial weights back when the adapted network loses anchors or shatters particles.
 
     The adapted network is written to a scratch model folder (with the zoom metadata ``scale``,
@@ -156,12 +156,14 @@ def keep_anchors(net, initial, micrographs, anchors, val, ft, work: Path, report
     user's images like ``analyze``; see :data:`MIN_ANCHOR_RECALL` and, when ``init_model`` is
     given, :data:`MAX_COUNT_RATIO`.  ``init_count``, the particles ``init_model`` finds in the
     images when already known (the pseudo-labels), saves running it again.
+    ``zoom_model_source`` is copied into the candidate when ``scale`` names a ``zoom_model``
+    folder inside it.
     """
     from .finetune import tune_and_save
 
     candidate = work / "candidate"
     tune_and_save(candidate, net, val, {"zoom": 1.0} if scale is None else scale, ft,
-                  overwrite=True, thresholds=thresholds)
+                  overwrite=True, thresholds=thresholds, zoom_model_source=zoom_model_source)
     found = _segmented(candidate, micrographs)  # as analyze will segment them, once
     recall = _recall(anchors, found)
     report["anchor_particles"] = int(sum(int(a.max()) for a in anchors))

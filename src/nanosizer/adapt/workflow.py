@@ -331,11 +331,21 @@ def _kept_thresholds(config: AdaptConfig, real):
     return InstanceThresholds.from_dict(stored) if stored else None
 
 
-def _model_reference(model: str) -> str:
-    """A shipped model's name, else the absolute path of the model folder."""
+#: Where an adapted model keeps a copy of a (not shipped) initial model that chooses its zoom.
+ZOOM_MODEL_DIR = "zoom_model"
+
+
+def _model_reference(model: str) -> tuple[str, Path | None]:
+    """``metadata.zoom_model`` for an initial model and the folder to copy there (None: shipped).
+
+    A model folder may only name shipped models or folders inside it
+    (:func:`nanosizer.nn._schema.resolve_zoom_model`), so a custom initial model is copied in.
+    """
     from ..segment.cnn import SHIPPED_MODELS, resolve_model
 
-    return model if model in SHIPPED_MODELS else str(resolve_model(model))
+    if model in SHIPPED_MODELS:
+        return model, None
+    return ZOOM_MODEL_DIR, resolve_model(model)
 
 
 def _zoom_thresholds_of(init_model: str | None) -> dict:
@@ -574,13 +584,19 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
         log.info("fine-tuning: %s", report["finetune"])
         # images of one magnification keep their zoom; for mixed ones the initial model,
         # which chose each image's zoom for the canvases, chooses it
-        scale = {**({"zoom_model": _model_reference(config.init_model)} if teacher.mixed
-                    else {"zoom": zoom}), **_zoom_thresholds_of(config.init_model)}
+        zoom_source = None
+        if teacher.mixed:
+            reference, zoom_source = _model_reference(config.init_model)
+            scale = {"zoom_model": reference}
+        else:
+            scale = {"zoom": zoom}
+        scale.update(_zoom_thresholds_of(config.init_model))
         kept = keep_better(net, initial, val, ft, report)
         if kept == "adapted" and anchors:
             kept = keep_anchors(net, initial, micrographs, anchors, val, ft, work, report,
                                 scale=scale, thresholds=_kept_thresholds(config, real),
-                                init_model=config.init_model, init_count=init_count)
+                                init_model=config.init_model, init_count=init_count,
+                                zoom_model_source=zoom_source)
         about = {"init_model": init_source, "training_command": command,
                  "adapt_config": asdict(config), "training_minutes": round(clock.elapsed(), 2)}
         if kept == "initial":  # the initial model unchanged (thresholds, automatic zoom)
@@ -591,7 +607,8 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
             sizes = [np.maximum(lab, 0) for _, lab in train] if zoom == 1.0 else []
             report["val_scores"] = tune_and_save(out_dir, net, val, metadata, ft,
                                                  size_labels=sizes,
-                                                 thresholds=_kept_thresholds(config, real))
+                                                 thresholds=_kept_thresholds(config, real),
+                                                 zoom_model_source=zoom_source)
         if kept == "adapted" and config.init_model is not None:
             written = write_comparison_overlays(out_dir / "adapt" / "overlays",
                                                 micrographs[:MAX_OVERLAYS], config.init_model,

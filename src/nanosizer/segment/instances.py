@@ -124,7 +124,7 @@ class InstanceThresholds:
     def from_dict(cls, values: dict) -> InstanceThresholds:
         """Inverse of :meth:`to_dict`; unknown keys and values of the wrong type are errors.
 
-        ``decoder`` must be a string, ``min_area`` an integer, the others finite numbers
+        ``decoder`` must be a string, ``min_area`` and ``vote_steps`` integers, the others finite numbers
         (integers are accepted for them); booleans are refused everywhere.
 
         Raises
@@ -138,7 +138,7 @@ class InstanceThresholds:
         for name, value in values.items():
             if name == "decoder":
                 ok, expected = isinstance(value, str), "a string"
-            elif name == "min_area":
+            elif name in ("min_area", "vote_steps"):
                 ok, expected = isinstance(value, int) and not isinstance(value, bool), "an integer"
             else:
                 ok = (isinstance(value, (int, float)) and not isinstance(value, bool)
