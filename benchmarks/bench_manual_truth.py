@@ -160,15 +160,17 @@ def objective(s: dict) -> float:
 
 def sweep_grid(base) -> dict:
     """Values tried per threshold by the coordinate search, for ``base``'s decoder."""
-    if base.decoder == "centres":
-        return {"foreground": (0.4, 0.5, 0.6, 0.7), "vote_sigma": (0.75, 1.0, 1.5, 2.0, 3.0),
-                "vote_density": (0.1, 0.25, 0.5, 1.0, 2.0),
-                "vote_prominence": (0.1, 0.25, 0.5, 1.0, 2.0),
-                "vote_merge": (0.0, 0.2, 0.3, 0.45, 0.6), "vote_steps": (1, 3, 6, 10),
-                "min_relative_area": (0.0, 0.1, 0.2, 0.3)}
-    return {"foreground": (0.4, 0.5, 0.6, 0.7), "marker": (0.2, 0.3, 0.4, 0.5, 0.6, 0.7),
-            "contact": (0.2, 0.3, 0.5, 0.7, 0.9), "smooth": (0.0, 0.75, 1.5, 2.5),
-            "min_relative_area": (0.0, 0.1, 0.2, 0.3)}
+    votes = {"vote_sigma": (0.75, 1.0, 1.5, 2.0, 3.0), "vote_density": (0.1, 0.25, 0.5, 1.0, 2.0),
+             "vote_prominence": (0.1, 0.25, 0.5, 1.0, 2.0),
+             "vote_merge": (0.0, 0.2, 0.3, 0.45, 0.6), "vote_steps": (1, 3, 6, 10)}
+    watershed = {"marker": (0.2, 0.3, 0.4, 0.5, 0.6, 0.7), "contact": (0.2, 0.3, 0.5, 0.7, 0.9),
+                 "smooth": (0.0, 0.75, 1.5, 2.5)}
+    grid = {"foreground": (0.4, 0.5, 0.6, 0.7)}
+    if base.decoder != "centres":
+        grid.update(watershed)
+    if base.decoder != "watershed":
+        grid.update(votes)
+    return {**grid, "min_relative_area": (0.0, 0.1, 0.2, 0.3)}
 
 
 def sweep(sc, items, cached, crop, nm, base):

@@ -222,3 +222,71 @@ def centres_to_labels(outputs: np.ndarray, thresholds, *, mask: np.ndarray | Non
     if n_orphans:
         labels = np.where(orphans > 0, orphans + labels.max(), labels)
     return relabel_min_area(labels, t.min_area, t.min_relative_area)
+
+
+def refine_with_votes(labels: np.ndarray, outputs: np.ndarray, thresholds,
+                      *, share: float = 0.25) -> np.ndarray:
+    """Split and merge watershed particles where the centre votes say so (``'hybrid'``).
+
+    A particle whose pixels vote for two or more centre regions, each receiving at least
+    ``share`` times the votes of its most voted centre (and ``min_area``), is cut between them (its pixels go to the centre
+    they vote for; the rest to the piece around them); then touching particles whose mean votes
+    coincide are merged (``vote_merge``, see :func:`centres_to_labels`).  The watershed's
+    particles stand where the votes are unclear, which is where offsets of a network trained on
+    other images are least reliable.
+
+    Parameters
+    ----------
+    labels : (H, W) ndarray of int
+        Particles of the watershed decoder.
+    outputs : (5, H, W) ndarray of float
+        The maps they came from, with the offsets.
+    thresholds : InstanceThresholds
+    share : float
+        Smallest share of the votes of a particle's most voted centre that makes another
+        centre count for the cut.
+
+    Returns
+    -------
+    (H, W) ndarray of int32
+    """
+    t = thresholds
+    fgmask = labels > 0
+    offsets = decode_offsets(outputs[3:5], t.offset_px)
+    density, votes = vote_density(fgmask, offsets, t.vote_sigma, t.vote_steps)
+    regions = _centre_regions(density, t.vote_density, t.vote_prominence)
+    lab = labels[fgmask].astype(np.int64)
+    reach = 2 * int(np.ceil(3.0 * max(t.vote_sigma, 1.0))) + 1
+    near = np.where(regions > 0, regions, ndi.maximum_filter(regions, size=reach))
+    centre = near[votes[0], votes[1]].astype(np.int64)
+    n_centres = int(regions.max()) + 1
+    key = lab * n_centres + centre
+    keys, counts = np.unique(key, return_counts=True)
+    owner, part = keys // n_centres, keys % n_centres
+    n_labels = int(labels.max()) + 1
+    largest = np.zeros(n_labels, dtype=np.int64)
+    voted = part > 0
+    np.maximum.at(largest, owner[voted], counts[voted])
+    big = voted & (counts >= np.maximum(share * largest[owner], max(t.min_area, 1)))
+    n_big = np.bincount(owner[big], minlength=n_labels)
+    split = n_big[lab] >= 2
+    out = labels.astype(np.int64).copy()
+    if split.any():
+        is_big = np.zeros(keys.size, bool)
+        is_big[big] = True
+        pixel_big = is_big[np.searchsorted(keys, key)]
+        new = np.where(split & pixel_big, labels.max() + 1 + key, 0)
+        new = np.where(split & ~pixel_big, 0, new)  # filled from the pieces around them below
+        flat = out[fgmask]
+        flat[split] = new[split]
+        out[fgmask] = flat
+        ids = out > 0
+        out[ids] = np.unique(out[ids], return_inverse=True)[1].ravel() + 1
+    out = out.astype(np.int32)
+    if t.vote_merge > 0:
+        out = _merge_same_centre(out, votes, fgmask, t.vote_merge)
+    out = _largest_pieces(out, fgmask)
+    orphans, n_orphans = ndi.label(fgmask & (out == 0))
+    if n_orphans:
+        out = np.where(orphans > 0, orphans + out.max(), out)
+    return relabel_min_area(out, t.min_area, t.min_relative_area)

@@ -27,7 +27,7 @@ from ._labels import relabel_min_area
 __all__ = ["DECODERS", "InstanceThresholds", "probabilities_to_labels"]
 
 #: Instance decoders (:attr:`InstanceThresholds.decoder`).
-DECODERS: tuple[str, ...] = ("watershed", "centres")
+DECODERS: tuple[str, ...] = ("watershed", "centres", "hybrid")
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,9 @@ class InstanceThresholds:
     decoder : {'watershed', 'centres'}
         ``'watershed'``: markers from the distance and contact maps (this module);
         ``'centres'``: centre votes of models with offset outputs
-        (:mod:`nanosizer.segment.centres`; ``marker``, ``contact`` and ``smooth`` unused).
+        (:mod:`nanosizer.segment.centres`; ``marker``, ``contact`` and ``smooth`` unused);
+        ``'hybrid'``: the watershed, then particles split and merged where the centre votes
+        say so (:func:`nanosizer.segment.centres.refine_with_votes`).
     offset_px : float
         Offset (px) that an offset output of 1 stands for; rescaled with the maps' zoom.
     vote_sigma : float
@@ -207,7 +209,7 @@ def probabilities_to_labels(
     """
     outputs = np.asarray(outputs)
     t = thresholds if thresholds is not None else InstanceThresholds()
-    channels = 5 if t.decoder == "centres" else 3
+    channels = 3 if t.decoder == "watershed" else 5
     if outputs.ndim != 3 or outputs.shape[0] < channels:
         raise ValueError(f"outputs must be ({channels}, H, W) probabilities for the {t.decoder} "
                          f"decoder, got shape {outputs.shape}")
@@ -217,6 +219,17 @@ def probabilities_to_labels(
         from .centres import centres_to_labels
 
         return centres_to_labels(outputs, t, mask=mask)
+    labels = _watershed_labels(outputs, t, mask)
+    if t.decoder == "hybrid":
+        from .centres import refine_with_votes
+
+        return refine_with_votes(labels, outputs, t)
+    return relabel_min_area(labels, t.min_area, t.min_relative_area)
+
+
+def _watershed_labels(outputs: np.ndarray, t: InstanceThresholds,
+                      mask: np.ndarray | None) -> np.ndarray:
+    """Marker-controlled watershed of the first three maps, before the area filters."""
     fg, contact, distance = outputs[:3]
     if t.smooth > 0:
         distance = ndi.gaussian_filter(distance.astype(np.float32), t.smooth)
@@ -229,4 +242,4 @@ def probabilities_to_labels(
     orphans, n_orphans = ndi.label(fgmask & (labels == 0))
     if n_orphans:
         labels = np.where(orphans > 0, orphans + n_markers, labels)
-    return relabel_min_area(labels, t.min_area, t.min_relative_area)
+    return labels
