@@ -262,7 +262,7 @@ def _check_budget(deadline: Deadline, costs: _Costs, n_val: int, reevaluate: boo
              "~%.1f s, writing ~%.1f s", deadline.seconds / 60, deadline.elapsed(), costs.step_s,
              costs.eval_s, costs.post_s, costs.save_s)
     if need > deadline.seconds:
-        minimum = math.ceil(need / 60 * 1.2 * 10) / 10  # rounded up, with a margin
+        minimum = math.ceil(round(need / 60 * 12, 3)) / 10  # 20 % margin, up to a tenth
         raise InputError(
             f"--minutes {deadline.seconds / 60:g} is too short for this run: start-up, one "
             f"training step, a validation pass over {n_val} images and writing the model take "
@@ -367,7 +367,9 @@ def fit(config: TrainConfig, out_dir: str | Path, *, resume: bool = False, comma
         best, first = None, True
         while state.epoch < config.epochs:
             window = deadline.before(costs.final(deadline, reevaluate and best is None))
-            if not first and not window.fits(costs.step_s):
+            # another epoch only when it trains at least as long as its validation takes;
+            # time left over goes to the threshold search
+            if not first and not window.fits(max(costs.step_s, costs.eval_s)):
                 break
             best = _epoch(net, optimizer, config, state, device, total_steps, val, costs,
                           window, out_dir) or best
