@@ -231,8 +231,8 @@ def tune_and_save(folder: str | Path, net, val_pairs: Sequence[Pair], metadata: 
     ``thresholds`` (an :class:`~nanosizer.segment.instances.InstanceThresholds`) are stored
     instead of tuned ones when given; the validation scores are then reported for both and the
     tuned thresholds kept as ``thresholds_validation_tuned``.  ``tuned``, the (thresholds,
-    F1) already tuned on ``val_pairs`` for ``net`` (:func:`~nanosizer.adapt.guards.tuned_thresholds`),
-    saves the search.
+    F1) already tuned on ``val_pairs`` for ``net``
+    (:func:`~nanosizer.adapt.guards.tuned_thresholds`), saves the search.
     Returns the validation scores.
     """
     from ..nn import save_model, select_device

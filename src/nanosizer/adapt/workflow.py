@@ -150,13 +150,14 @@ class _Clock:
 
     def hold(self, minutes: float) -> None:
         """Keep ``minutes`` plus 5 % of the budget for the end, when that is more than the
-        reserve (at most 60 % of the budget: beyond that the budget cannot be kept)."""
+        reserve; warns when that leaves less than 40 % for the rest (:meth:`require` refuses
+        what does not fit at all)."""
         wanted = 0.05 + minutes / self.budget
         if wanted > 0.6:
-            log.warning("the work after fine-tuning needs about %.1f min: the budget of %.3g "
-                        "min cannot be kept; pass fewer or smaller images or a larger --budget",
-                        minutes, self.budget)
-        self.reserve = min(max(self.reserve, wanted), 0.6)
+            log.warning("the work after fine-tuning needs about %.1f min of the budget of %.3g "
+                        "min: little is left for fine-tuning; pass fewer or smaller images or a "
+                        "larger --budget", minutes, self.budget)
+        self.reserve = min(max(self.reserve, wanted), 1.0)
 
     def require(self, minutes: float, what: str) -> None:
         """Refuse the run (:class:`InputError`) when the time used so far plus ``minutes`` of

@@ -41,7 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "training stops early enough for the last validation, the "
                              "threshold search (at most a fifth of the budget, stopped early if "
                              "need be) and the export; a budget too small for one step and the "
-                             "export is refused with the minimum")
+                             "export is refused with the minimum; with --resume, it is the time "
+                             "of this command")
     parser.add_argument("--samples-per-epoch", type=int, default=512, metavar="N",
                         help="training crops per epoch (default: 512)")
     parser.add_argument("--crops-per-image", type=int, default=1, metavar="K",

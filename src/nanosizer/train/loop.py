@@ -285,7 +285,8 @@ def _epoch(net, optimizer, config, state, device, total_steps, val, costs, windo
     metrics, probs = evaluate(net, val, device=device, amp=config.amp,
                               thresholds=default_thresholds(net),
                               contact_width=config.contact_width, timing=timing)
-    costs.eval_s, costs.post_s = timing["network_s"] + timing["postprocess_s"], timing["postprocess_s"]
+    costs.post_s = timing["postprocess_s"]
+    costs.eval_s = timing["network_s"] + costs.post_s
     state.elapsed_s += costs.eval_s  # the training time includes validation
     state.epoch += 1
     row = {"epoch": state.epoch, "step": state.step, "minutes": round(state.elapsed_s / 60, 2),
@@ -360,8 +361,11 @@ def fit(config: TrainConfig, out_dir: str | Path, *, resume: bool = False, comma
             raise InputError(f"training data {config.data} needs at least 5 labelled images")
         log.info("config %s; device %s; %d validation images", config.to_dict(), device, len(val))
         reevaluate = state.epoch > 0  # resumed: the best epoch's outputs are not at hand
-        costs = _probe_costs(net, val, config, device,
-                             (time.monotonic() - start) / len(val) if config.data is None else 0.0)
+        if deadline.limited:
+            costs = _probe_costs(net, val, config, device, (time.monotonic() - start) / len(val)
+                                 if config.data is None else 0.0)
+        else:  # nothing to plan
+            costs = _Costs(0.0, 0.0, 0.0, 0.0, candidates=0)
         _check_budget(deadline, costs, len(val), reevaluate)
         total_steps = config.samples_per_epoch // config.batch_size * config.epochs
         best, first = None, True
