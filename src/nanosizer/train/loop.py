@@ -212,6 +212,11 @@ class _Costs:
     save_s: float  # writing a model folder
     step_s: float  # one training step, data included
     candidates: int  # threshold candidates of the search
+    detect_s: float = 0.0  # the detection-limit metadata (Feret of every true particle)
+
+    def export(self) -> float:
+        """After the threshold search: the detection metadata and the model folder."""
+        return max(self.detect_s, self.post_s) + self.save_s
 
     def final(self, deadline: Deadline, reevaluate: bool) -> float:
         """After the training steps: validation, best + checkpoint, threshold search (at most
@@ -221,11 +226,12 @@ class _Costs:
 
     def minimum_final(self, reevaluate: bool) -> float:
         """The same without a threshold search (the defaults are scored by the validation)."""
-        return self.eval_s * (2 if reevaluate else 1) + self.post_s + 3 * self.save_s
+        return self.eval_s * (2 if reevaluate else 1) + self.export() + 2 * self.save_s
 
 
 def _probe_costs(net, val, config: TrainConfig, device, generation_s: float) -> _Costs:
-    """First estimates: one validation image (network, scoring) and one model write, timed.
+    """First estimates: one validation image (network, scoring, detection metadata) and one
+    model write, timed.
 
     A training step is taken as three network passes (forward + backward) over the batch's
     pixels, plus making its crops (``generation_s`` per synthetic image, in parallel with the
@@ -234,11 +240,16 @@ def _probe_costs(net, val, config: TrainConfig, device, generation_s: float) -> 
     import tempfile
 
     from ..nn import save_model
+    from .export import detection_metadata
     from .validate import _candidates
 
     timing: dict = {}
-    evaluate(net, val[:1], device=device, amp=config.amp, thresholds=default_thresholds(net),
-             contact_width=config.contact_width, timing=timing)
+    _, probs = evaluate(net, val[:1], device=device, amp=config.amp,
+                        thresholds=default_thresholds(net), contact_width=config.contact_width,
+                        timing=timing)
+    start = time.monotonic()
+    detection_metadata(probs, [val[0][1]], default_thresholds(net))
+    detect_s = time.monotonic() - start
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="nanosizer-probe-") as tmp:
         save_model(Path(tmp) / "m", net, {})
@@ -250,7 +261,8 @@ def _probe_costs(net, val, config: TrainConfig, device, generation_s: float) -> 
     n = len(val)
     return _Costs(eval_s=n * (timing["network_s"] + timing["postprocess_s"]),
                   post_s=n * timing["postprocess_s"], save_s=save_s, step_s=step_s,
-                  candidates=len(_candidates(default_thresholds(net))) + len(RELATIVE_AREAS))
+                  candidates=len(_candidates(default_thresholds(net))) + len(RELATIVE_AREAS),
+                  detect_s=n * detect_s)
 
 
 def _check_budget(deadline: Deadline, costs: _Costs, n_val: int, reevaluate: bool) -> None:
@@ -259,8 +271,9 @@ def _check_budget(deadline: Deadline, costs: _Costs, n_val: int, reevaluate: boo
         return
     need = deadline.elapsed() + costs.step_s + costs.minimum_final(reevaluate)
     log.info("budget %.2f min: start-up %.1f s, a step ~%.1f s, validation ~%.1f s, scoring "
-             "~%.1f s, writing ~%.1f s", deadline.seconds / 60, deadline.elapsed(), costs.step_s,
-             costs.eval_s, costs.post_s, costs.save_s)
+             "~%.1f s, detection metadata ~%.1f s, writing ~%.1f s", deadline.seconds / 60,
+             deadline.elapsed(), costs.step_s, costs.eval_s, costs.post_s, costs.detect_s,
+             costs.save_s)
     if need > deadline.seconds:
         minimum = math.ceil(round(need / 60 * 12, 3)) / 10  # 20 % margin, up to a tenth
         raise InputError(
@@ -379,7 +392,7 @@ def fit(config: TrainConfig, out_dir: str | Path, *, resume: bool = False, comma
                           window, out_dir) or best
             first = False
         export_model(out_dir, config, state, val, device=device, command=command,
-                     deadline=deadline.before(costs.post_s + costs.save_s), outputs=best)
+                     deadline=deadline.before(costs.export()), outputs=best)
         return out_dir
     except InputError:
         if not existed:  # a refused run leaves nothing behind
