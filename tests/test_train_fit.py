@@ -245,6 +245,11 @@ def test_threshold_search_stopped_by_the_deadline_keeps_the_best_candidate_so_fa
     assert f1 == pytest.approx(0.3 - 0.003)
     assert search["tried"] == 5 and search["candidates"] == 138 and not search["complete"]
 
+    # the same first five candidates when asked for (a fair comparison with a cut search)
+    assert validate.tune_thresholds([], [], InstanceThresholds(), max_candidates=5,
+                                    search=search) == (best, f1)
+    assert search["tried"] == 5 and not search["complete"]
+
     best, _ = validate.tune_thresholds([], [], InstanceThresholds(), deadline=_Budget(0),
                                        search=search)
     assert best == InstanceThresholds() and search["tried"] == 0  # the base, scored first

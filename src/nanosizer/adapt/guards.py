@@ -36,12 +36,14 @@ MIN_ANCHOR_RECALL = 0.8
 MAX_COUNT_RATIO = 1.5
 
 
-def tuned_thresholds(net, val, ft, *, deadline=None, timing: dict | None = None):
+def tuned_thresholds(net, val, ft, *, deadline=None, timing: dict | None = None,
+                     search: dict | None = None, max_candidates: int | None = None):
     """Thresholds tuned on ``val`` and the F1 they reach (defaults and nan without ``val``).
 
-    The search ends by ``deadline`` (a :class:`~nanosizer.train.Deadline`), keeping the best
-    so far; ``timing`` receives the seconds of the validation pass (``evaluate_s``) and of
-    the search (``search_s``).
+    The search (:func:`~nanosizer.train.tune_thresholds`, which fills ``search``) ends by
+    ``deadline`` (a :class:`~nanosizer.train.Deadline`) or after ``max_candidates``, keeping
+    the best so far; ``timing`` receives the seconds of the validation pass (``evaluate_s``)
+    and of the search (``search_s``).
     """
     import time
 
@@ -56,7 +58,8 @@ def tuned_thresholds(net, val, ft, *, deadline=None, timing: dict | None = None)
     _, probs = evaluate(net, norm, device=ft.device, amp=ft.amp,
                         thresholds=base, contact_width=ft.contact_width)
     middle = time.monotonic()
-    result = tune_thresholds(probs, [lab for _, lab in norm], base, deadline=deadline)
+    result = tune_thresholds(probs, [lab for _, lab in norm], base, deadline=deadline,
+                             search=search, max_candidates=max_candidates)
     if timing is not None:
         timing.update(evaluate_s=middle - start, search_s=time.monotonic() - middle)
     return result

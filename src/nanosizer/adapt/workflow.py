@@ -530,6 +530,9 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
         the images with the initial model, the guards, writing the model), measured on the
         first pass over the images; the message gives the minimum.
     """
+    from ..train import Deadline
+
+    deadline = deadline or Deadline.from_minutes(config.budget_minutes)  # imports count too
     from ..nn import configure_threads
     from ..synth import estimate_style
     from .copypaste import CopyPasteSource, erase_ignored
@@ -539,9 +542,6 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
                           zoomed_pair)
 
     threads = configure_threads(config.threads if config.threads else _default_threads())
-    from ..train import Deadline
-
-    deadline = deadline or Deadline.from_minutes(config.budget_minutes)
     clock = _Clock(deadline.seconds / 60.0, start=deadline.start)
     out_dir, paths = Path(out_dir), [Path(p) for p in paths]
     _check_out(out_dir)
@@ -612,8 +612,10 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
             clock.require(after, _FIXED_WORK)
             clock.hold(after)
         timing: dict = {}
+        searches: dict = {"initial": {}, "adapted": {}}
         if initial is not None:  # the adapted network's search will cost about as much
             f1 = tuned_thresholds(net, val, _eval_config(config), timing=timing,
+                                  search=searches["initial"],
                                   deadline=Deadline(60 * clock.minutes(TUNING_SHARE)))[1]
             report["initial_val_f1"] = round(f1, 4)
             # the adapted network is evaluated three times: its search, the guard, the export
@@ -634,7 +636,11 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
         if val:
             keep = (after - timing["search_s"] / 60 if "search_s" in timing
                     else 0.05 * clock.budget)  # no measurement: the 5 % margin of hold()
-            adapted = tuned_thresholds(net, val, ft, deadline=clock.deadline.before(60 * keep))
+            # on the same candidates as the initial network, for a fair comparison
+            adapted = tuned_thresholds(net, val, ft, deadline=clock.deadline.before(60 * keep),
+                                       search=searches["adapted"],
+                                       max_candidates=searches["initial"].get("tried"))
+            report["threshold_search"] = {k: v for k, v in searches.items() if v}
         # images of one magnification keep their zoom; for mixed ones the initial model,
         # which chose each image's zoom for the canvases, chooses it
         scale = {**({"zoom_model": _model_reference(config.init_model)} if teacher.mixed

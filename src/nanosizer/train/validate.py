@@ -108,6 +108,7 @@ def tune_thresholds(
     *,
     deadline: Deadline | None = None,
     search: dict | None = None,
+    max_candidates: int | None = None,
 ) -> tuple[InstanceThresholds, float]:
     """Grid search of the post-processing parameters maximising the mean F1 at IoU 0.5.
 
@@ -127,6 +128,9 @@ def tune_thresholds(
         ``search``.
     search : dict, optional
         Filled with ``candidates`` (grid size), ``tried``, ``complete`` and ``seconds``.
+    max_candidates : int, optional
+        Score at most the first this many candidates (e.g. as many as a budget-stopped search
+        of another network scored, so that the two compare on the same candidates).
 
     Returns
     -------
@@ -146,7 +150,7 @@ def tune_thresholds(
     best, best_f1 = base, instance_f1(probabilities, labels, base)
     tried = 0
     bar = tqdm(total=total, desc="threshold search", leave=False, mininterval=2.0)
-    for index in range(total):
+    for index in range(total if max_candidates is None else min(total, max_candidates)):
         per_candidate = (time.monotonic() - start) / (tried + 1)  # the base counts as one
         if not deadline.fits(per_candidate):
             break
@@ -161,7 +165,10 @@ def tune_thresholds(
         bar.update()
     bar.close()
     seconds = time.monotonic() - start
-    if tried < total:
+    if tried < total and tried == max_candidates:
+        log.info("threshold search: the first %d of %d candidates (as asked) in %.1f s, best "
+                 "F1 %.4f", tried, total, seconds, best_f1)
+    elif tried < total:
         log.warning("threshold search stopped by the time budget after %d of %d candidates "
                     "(%.1f s); keeping the best so far (F1 %.4f)", tried, total, seconds, best_f1)
     else:
