@@ -44,7 +44,7 @@ def test_clock_shares_never_exceed_budget():
     assert clock.minutes(2.0) == pytest.approx(9.0, abs=0.01)  # 10 % reserve
 
 
-def test_clock_holds_time_for_slow_images_and_warns_when_the_budget_cannot_hold(caplog):
+def test_clock_holds_time_for_slow_images_and_warns_when_little_is_left(caplog):
     clock = _Clock(10.0)
     clock.hold(0.2)  # less than the 10 % reserve: unchanged
     assert clock.minutes(2.0) == pytest.approx(9.0, abs=0.01)
@@ -52,8 +52,48 @@ def test_clock_holds_time_for_slow_images_and_warns_when_the_budget_cannot_hold(
     assert clock.minutes(2.0) == pytest.approx(7.0, abs=0.01)
     assert not caplog.records
     clock.hold(9.0)
-    assert clock.minutes(2.0) == pytest.approx(4.0, abs=0.01)  # at most 60 % held
-    assert "cannot be kept" in caplog.text
+    assert clock.minutes(2.0) == pytest.approx(0.5, abs=0.01)  # all of it held: the end fits
+    assert "little is left for fine-tuning" in caplog.text
+
+
+def test_clock_refuses_work_that_cannot_fit_and_names_the_minimum():
+    clock = _Clock(1.0)
+    clock.require(0.5, "the fixed work")  # fits: nothing happens
+    with pytest.raises(InputError, match=r"--budget 1 is too small .* the fixed work take about "
+                                         r"2.00 min here; give --budget 2.4 or more"):
+        clock.require(2.0, "the fixed work")
+
+
+def test_adapt_ends_within_its_budget_start_to_written_model(tmp_path):
+    """Budget 12 s: before, the three threshold searches and fine-tuning's set-up made it 30 s."""
+    import time
+
+    from nanosizer.nn import load_metadata
+    from nanosizer.train import Deadline
+
+    _write_twins(tmp_path)
+    budget_s = 12.0
+    config = AdaptConfig(init_model="unet", budget_minutes=budget_s / 60, tile=64, device="cpu",
+                         threads=1)
+    deadline = Deadline(budget_s)
+    report = adapt(sorted((tmp_path / "sem").glob("*.tif")), tmp_path / "model", config,
+                   deadline=deadline)
+    took = time.monotonic() - deadline.start
+    assert took <= 1.05 * budget_s + 0.6, f"{took:.1f} s for a {budget_s} s budget"
+    assert report["finetune"]["steps"] >= 1 and load_metadata(tmp_path / "model")["thresholds"]
+
+
+def test_adapt_refuses_a_budget_too_small_for_labelling_checks_and_export(tmp_path, capsys):
+    _write_twins(tmp_path)
+    images = sorted((tmp_path / "sem").glob("*.tif"))
+    with pytest.raises(InputError, match=r"--budget 0.01 is too small .* give --budget \d"):
+        adapt(images, tmp_path / "model",
+              AdaptConfig(init_model="unet", budget_minutes=0.01, tile=64, device="cpu"))
+    assert not (tmp_path / "model").exists()
+    assert main(["adapt", *map(str, images), "--budget", "0.01", "--tile", "64", "--threads",
+                 "1", "--out", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "--budget 0.01 is too small" in err[-1] and not (tmp_path / "m").exists()
 
 
 def test_split_val_holds_out_right_strip():

@@ -107,10 +107,43 @@ def test_centre_offsets_add_two_outputs_to_an_initial_model(tmp_path):
     assert not (tmp_path / "again").exists()
 
 
-def test_time_budget_stops_early(tmp_path):
-    cfg = TrainConfig(**{**TINY, "epochs": 1000, "minutes": 0.001})
-    fit(cfg, tmp_path / "m")
-    assert load_model(tmp_path / "m").metadata["epochs"] == 1
+def test_time_budget_holds_for_the_whole_run_including_threshold_search(tmp_path):
+    """Start to written model within the budget: training stops early enough for the last
+    validation, the threshold search (stopped early, best kept) and the export.  Before, the
+    budget covered the steps only: 8 validation images made the 138-candidate search alone
+    outlast the budget."""
+    import time
+
+    from nanosizer.train.deadline import Deadline
+
+    budget_s = 12.0
+    cfg = TrainConfig(**{**TINY, "epochs": 1000, "val_samples": 8, "minutes": budget_s / 60})
+    deadline = Deadline(budget_s)
+    fit(cfg, tmp_path / "m", deadline=deadline)
+    took = time.monotonic() - deadline.start
+    meta = load_model(tmp_path / "m").metadata
+    assert took <= 1.05 * budget_s + 0.5, f"{took:.1f} s for a {budget_s} s budget"
+    assert meta["epochs"] >= 1 and meta["steps"] >= 1
+    search = meta["threshold_search"]
+    assert 0 <= search["tried"] <= search["candidates"] == 138
+    assert search["complete"] == (search["tried"] == 138)
+    assert "threshold search" in (tmp_path / "m" / "train.log").read_text()
+
+
+def test_a_budget_too_small_for_one_step_and_the_export_is_refused_up_front(tmp_path):
+    with pytest.raises(InputError, match=r"--minutes 0.001 is too short .* give --minutes \d"):
+        fit(TrainConfig(**{**TINY, "epochs": 1000, "minutes": 0.001}), tmp_path / "m")
+    assert not (tmp_path / "m").exists()  # nothing written
+
+
+def test_cli_refuses_a_too_small_budget_with_exit_2(tmp_path, capsys):
+    from nanosizer.cli.main import main
+
+    assert main(["train", "--out", str(tmp_path / "m"), "--depth", "2", "--base-channels", "4",
+                 "--tile", "32", "--batch-size", "4", "--val-samples", "2", "--threads", "1",
+                 "--minutes", "0.001"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--minutes 0.001 is too short" in err[0]
 
 
 def test_config_validation_and_roundtrip():
@@ -180,3 +213,59 @@ def test_cli_warns_when_the_trained_model_finds_nothing(tmp_path, capsys):
     assert f"validation F1 {f1:.3f} on 2 images" in captured.out
     assert (f"warning: validation F1 {f1:.3f}" in captured.err) == (f1 < USABLE_F1)
     assert f1 < USABLE_F1  # what this test is for: the warning is printed
+
+
+class _Budget:
+    """A deadline that lets exactly ``n`` more pieces of work start."""
+
+    limited = True
+
+    def __init__(self, n):
+        self.n = n
+
+    def fits(self, seconds):
+        self.n -= 1
+        return self.n >= 0
+
+
+def test_threshold_search_stopped_by_the_deadline_keeps_the_best_candidate_so_far(monkeypatch):
+    from nanosizer.segment.instances import InstanceThresholds
+    from nanosizer.train import validate
+
+    # F1 rises with the smoothing, then falls with the foreground threshold: of the first 5
+    # grid points (fg 0.4, marker 0.3, contact 0.3/0.5, smooth 0/1.5/3), the third is best
+    def fake_f1(probabilities, labels, t):
+        return t.smooth / 10 - t.contact / 100 - (t.foreground - 0.4)
+
+    monkeypatch.setattr(validate, "instance_f1", fake_f1)
+    search = {}
+    best, f1 = validate.tune_thresholds([], [], InstanceThresholds(), deadline=_Budget(5),
+                                        search=search)
+    assert (best.foreground, best.marker, best.contact, best.smooth) == (0.4, 0.3, 0.3, 3.0)
+    assert f1 == pytest.approx(0.3 - 0.003)
+    assert search["tried"] == 5 and search["candidates"] == 138 and not search["complete"]
+
+    # the same first five candidates when asked for (a fair comparison with a cut search)
+    assert validate.tune_thresholds([], [], InstanceThresholds(), max_candidates=5,
+                                    search=search) == (best, f1)
+    assert search["tried"] == 5 and not search["complete"]
+
+    best, _ = validate.tune_thresholds([], [], InstanceThresholds(), deadline=_Budget(0),
+                                       search=search)
+    assert best == InstanceThresholds() and search["tried"] == 0  # the base, scored first
+    validate.tune_thresholds([], [], InstanceThresholds(decoder="centres"), search=search)
+    assert search["tried"] == search["candidates"] == 27 + 3 and search["complete"]
+
+
+def test_outcome_lines_say_when_the_threshold_search_was_cut_short(tmp_path):
+    from nanosizer.cli.train import outcome_lines
+    from nanosizer.nn import create_model, save_model
+
+    net = create_model("unet", depth=2, base_channels=4)
+    meta = {"val_scores": {"f1": 0.5, "n_images": 4}, "training_minutes": 1.0, "steps": 9}
+    save_model(tmp_path / "cut", net, {**meta, "threshold_search": {
+        "candidates": 138, "tried": 40, "complete": False}})
+    save_model(tmp_path / "full", net, {**meta, "threshold_search": {
+        "candidates": 138, "tried": 138, "complete": True}})
+    assert any("after 40 of 138 candidates" in line for line in outcome_lines(tmp_path / "cut"))
+    assert not any(line.startswith("note") for line in outcome_lines(tmp_path / "full"))

@@ -229,7 +229,8 @@ def train_cyclegan(
     start, done, losses = time.perf_counter(), 0, {}
     while done < steps:
         elapsed = time.perf_counter() - start
-        if minutes is not None and elapsed >= 60 * minutes:
+        # a step is started only when one as long as the mean so far ends within the budget
+        if minutes is not None and elapsed * (done + 1) / max(done, 1) > 60 * minutes:
             break
         progress = max(done / steps, elapsed / (60 * minutes) if minutes else 0.0)
         trainer.set_lr(min(1.0, 2.0 * (1.0 - progress)))

@@ -184,8 +184,12 @@ def initial_network(init_model: str | Path | None, arch: str, device=None):
 
 
 def finetune(net: torch.nn.Module, pairs: Sequence[Pair], config: FinetuneConfig,
-             synthetic: Callable[[int], Pair] | None = None) -> dict:
+             synthetic: Callable[[int], Pair] | None = None, *, deadline=None) -> dict:
     """Train ``net`` in place on crops of ``pairs`` (and synthetic images).
+
+    The steps end by ``deadline`` (a :class:`~nanosizer.train.Deadline`; default
+    ``config.minutes`` from now): a step is started only when one as long as the mean so far
+    ends before it.
 
     Returns
     -------
@@ -208,7 +212,8 @@ def finetune(net: torch.nn.Module, pairs: Sequence[Pair], config: FinetuneConfig
     state = TrainState()
     average = WeightAverage(net, config.average_decay) if config.average_decay else None
     losses = train_one_epoch(net, loader, optimizer, tcfg, state, device, config.steps,
-                             on_step=average.update if average is not None else None)
+                             on_step=average.update if average is not None else None,
+                             deadline=deadline)
     if average is not None:
         average.copy_to(net)
     net.eval()
@@ -229,7 +234,7 @@ def copy_model_files(source: str | Path, target: Path) -> None:
 
 def tune_and_save(folder: str | Path, net, val_pairs: Sequence[Pair], metadata: dict,
                   config: FinetuneConfig, size_labels: Sequence[np.ndarray] = (),
-                  overwrite: bool = False, thresholds=None,
+                  overwrite: bool = False, thresholds=None, tuned=None,
                   zoom_model_source: str | Path | None = None) -> dict:
     """Tune the post-processing thresholds on ``val_pairs`` and write a model folder.
 
@@ -237,7 +242,9 @@ def tune_and_save(folder: str | Path, net, val_pairs: Sequence[Pair], metadata: 
     particle diameters of ``size_labels`` and the validation labels) plus ``metadata``.
     ``thresholds`` (an :class:`~nanosizer.segment.instances.InstanceThresholds`) are stored
     instead of tuned ones when given; the validation scores are then reported for both and the
-    tuned thresholds kept as ``thresholds_validation_tuned``.
+    tuned thresholds kept as ``thresholds_validation_tuned``.  ``tuned``, the (thresholds,
+    F1) already tuned on ``val_pairs`` for ``net``
+    (:func:`~nanosizer.adapt.guards.tuned_thresholds`), saves the search.
     Returns the validation scores.
     """
     from ..nn import save_model, select_device
@@ -254,7 +261,7 @@ def tune_and_save(folder: str | Path, net, val_pairs: Sequence[Pair], metadata: 
     if val:
         metrics, probs = evaluate(net, val, device=device, amp=config.amp,
                                   thresholds=base, contact_width=config.contact_width)
-        tuned, f1 = tune_thresholds(probs, truths, base)
+        tuned, f1 = tuned if tuned is not None else tune_thresholds(probs, truths, base)
         scores = {"f1": round(f1, 4), "f1_default_thresholds": round(metrics["val_f1"], 4),
                   "n_images": len(val)}
         if thresholds is not None:  # scored on the same maps: no second network pass

@@ -36,18 +36,33 @@ MIN_ANCHOR_RECALL = 0.8
 MAX_COUNT_RATIO = 1.5
 
 
-def tuned_thresholds(net, val, ft):
-    """Thresholds tuned on ``val`` and the F1 they reach (defaults and nan without ``val``)."""
+def tuned_thresholds(net, val, ft, *, deadline=None, timing: dict | None = None,
+                     search: dict | None = None, max_candidates: int | None = None):
+    """Thresholds tuned on ``val`` and the F1 they reach (defaults and nan without ``val``).
+
+    The search (:func:`~nanosizer.train.tune_thresholds`, which fills ``search``) ends by
+    ``deadline`` (a :class:`~nanosizer.train.Deadline`) or after ``max_candidates``, keeping
+    the best so far; ``timing`` receives the seconds of the validation pass (``evaluate_s``)
+    and of the search (``search_s``).
+    """
+    import time
+
     from ..train import evaluate, normalize_image, tune_thresholds
     from ..train.validate import default_thresholds
 
     base = default_thresholds(net)
     if not val:
         return base, float("nan")
+    start = time.monotonic()
     norm = [(normalize_image(np.asarray(i, np.float32)), lab) for i, lab in val]
     _, probs = evaluate(net, norm, device=ft.device, amp=ft.amp,
                         thresholds=base, contact_width=ft.contact_width)
-    return tune_thresholds(probs, [lab for _, lab in norm], base)
+    middle = time.monotonic()
+    result = tune_thresholds(probs, [lab for _, lab in norm], base, deadline=deadline,
+                             search=search, max_candidates=max_candidates)
+    if timing is not None:
+        timing.update(evaluate_s=middle - start, search_s=time.monotonic() - middle)
+    return result
 
 
 def anchor_particles(model, micrographs, *, return_count: bool = False):
@@ -115,16 +130,18 @@ def restore(net, initial: dict, report: dict, why: str, *args) -> None:
     report["kept"] = "initial"
 
 
-def keep_better(net, initial: dict | None, val, ft, report: dict) -> str:
+def keep_better(net, initial: dict | None, val, ft, report: dict, adapted=None) -> str:
     """Put the initial weights back into ``net`` when adapting made the validation F1 worse.
 
     Returns ``'adapted'`` or ``'initial'`` (also stored in ``report["kept"]``).  Without an
     initial model or validation data there is nothing to compare and the adapted network stays.
+    ``adapted``, the (thresholds, F1) of :func:`tuned_thresholds` for ``net`` when already
+    known, saves tuning them again.
     """
     report["kept"] = "adapted"
     if initial is None or not val or "initial_val_f1" not in report:
         return report["kept"]
-    adapted_f1 = round(tuned_thresholds(net, val, ft)[1], 4)
+    adapted_f1 = round((adapted or tuned_thresholds(net, val, ft))[1], 4)
     report["adapted_val_f1"] = adapted_f1
     if adapted_f1 < report["initial_val_f1"]:
         restore(net, initial, report, "the adapted network scores validation F1 %.3f < %.3f of "
@@ -148,14 +165,15 @@ def _ratio(found, reference, micrographs, reference_count: int | None = None) ->
 
 def keep_anchors(net, initial, micrographs, anchors, val, ft, work: Path, report: dict, *,
                  scale: dict | None = None, thresholds=None, init_model=None,
-                 init_count: int | None = None, zoom_model_source=None) -> str:
+                 init_count: int | None = None, tuned=None, zoom_model_source=None) -> str:
     """Put the initial weights back when the adapted network loses anchors or shatters particles.
 
     The adapted network is written to a scratch model folder (with the zoom metadata ``scale``,
     default a fixed zoom of 1, and ``thresholds`` or thresholds tuned on ``val``) and run on the
     user's images like ``analyze``; see :data:`MIN_ANCHOR_RECALL` and, when ``init_model`` is
     given, :data:`MAX_COUNT_RATIO`.  ``init_count``, the particles ``init_model`` finds in the
-    images when already known (the pseudo-labels), saves running it again.
+    images when already known (the pseudo-labels), saves running it again; so does ``tuned``,
+    the thresholds already tuned on ``val`` (:func:`~nanosizer.adapt.finetune.tune_and_save`).
     ``zoom_model_source`` is copied into the candidate when ``scale`` names a ``zoom_model``
     folder inside it.
     """
@@ -163,7 +181,8 @@ def keep_anchors(net, initial, micrographs, anchors, val, ft, work: Path, report
 
     candidate = work / "candidate"
     tune_and_save(candidate, net, val, {"zoom": 1.0} if scale is None else scale, ft,
-                  overwrite=True, thresholds=thresholds, zoom_model_source=zoom_model_source)
+                  overwrite=True, thresholds=thresholds, tuned=tuned,
+                  zoom_model_source=zoom_model_source)
     found = _segmented(candidate, micrographs)  # as analyze will segment them, once
     recall = _recall(anchors, found)
     report["anchor_particles"] = int(sum(int(a.max()) for a in anchors))

@@ -262,7 +262,8 @@ def train_outline_gan(
         Seeds weights, noise and augmentation.
     config : OutlineGANConfig
     minutes : float, optional
-        Stop earlier when this wall-clock time is used up.
+        Stop earlier when this wall-clock time is used up (no step is started that would, at
+        the mean step time so far, end after it).
     device : str or torch.device, optional
         None picks CUDA when available.
 
@@ -289,7 +290,9 @@ def train_outline_gan(
     opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=(0.0, 0.9))
     opt_c = torch.optim.Adam(critic.parameters(), lr=config.lr, betas=(0.0, 0.9))
     start, done, loss_c, loss_g = time.perf_counter(), 0, float("nan"), float("nan")
-    while done < steps and (minutes is None or time.perf_counter() - start < 60 * minutes):
+    # a step is started only when one as long as the mean so far ends within ``minutes``
+    while done < steps and (minutes is None or (time.perf_counter() - start) * (done + 1)
+                            / max(done, 1) <= 60 * minutes):
         for _ in range(config.critic_steps):
             idx = torch.randint(len(data), (config.batch_size,), generator=gen)
             real = _augment(data[idx], gen).to(device)

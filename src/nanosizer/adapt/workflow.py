@@ -57,6 +57,10 @@ BUDGET_SHARES = {"wgan": 0.06, "cyclegan": 0.25}
 #: 2048 x 1424 px: pseudo-labels about 0.75 min, the work after fine-tuning 1.5 min.
 AFTER_FINETUNE_PASSES = 2.5
 
+#: What :meth:`_Clock.require` names as the work a budget must hold.
+_FIXED_WORK = ("start-up, labelling them with the initial model, the guards and writing the "
+               "model")
+
 #: Fewest isolated particles in the user's images for copy-paste composites; with fewer, the
 #: CycleGAN renders training images instead (``--cyclegan auto``).
 MIN_CUTOUTS = 5
@@ -122,15 +126,23 @@ class _Clock:
     """Budget bookkeeping: minutes left for a step given its share.
 
     ``reserve`` (share of the budget) is kept for the work after the timed steps; 10 % unless
-    :meth:`hold` asks for more.
+    :meth:`hold` asks for more.  ``start`` is on the :func:`time.monotonic` clock (that of
+    :class:`~nanosizer.train.Deadline`).
     """
 
     budget: float
-    start: float = field(default_factory=time.perf_counter)
+    start: float = field(default_factory=time.monotonic)
     reserve: float = 0.1
 
+    @property
+    def deadline(self):
+        """The end of the budget as a :class:`~nanosizer.train.Deadline`."""
+        from ..train import Deadline
+
+        return Deadline(60.0 * self.budget, self.start)
+
     def elapsed(self) -> float:
-        return (time.perf_counter() - self.start) / 60.0
+        return (time.monotonic() - self.start) / 60.0
 
     def minutes(self, share: float) -> float:
         left = self.budget * (1.0 - self.reserve) - self.elapsed()
@@ -138,13 +150,30 @@ class _Clock:
 
     def hold(self, minutes: float) -> None:
         """Keep ``minutes`` plus 5 % of the budget for the end, when that is more than the
-        reserve (at most 60 % of the budget: beyond that the budget cannot be kept)."""
+        reserve; warns when that leaves less than 40 % for the rest (:meth:`require` refuses
+        what does not fit at all)."""
         wanted = 0.05 + minutes / self.budget
         if wanted > 0.6:
-            log.warning("the work after fine-tuning needs about %.1f min: the budget of %.3g "
-                        "min cannot be kept; pass fewer or smaller images or a larger --budget",
-                        minutes, self.budget)
-        self.reserve = min(max(self.reserve, wanted), 0.6)
+            log.warning("the work after fine-tuning needs about %.1f min of the budget of %.3g "
+                        "min: little is left for fine-tuning; pass fewer or smaller images or a "
+                        "larger --budget", minutes, self.budget)
+        self.reserve = min(max(self.reserve, wanted), 1.0)
+
+    def require(self, minutes: float, what: str) -> None:
+        """Refuse the run (:class:`InputError`) when the time used so far plus ``minutes`` of
+        work that cannot be skipped, ``what``, exceeds the budget; the message gives the
+        minimum."""
+        need = self.elapsed() + minutes
+        if need > self.budget:
+            minimum = np.ceil(round(need * 12, 3)) / 10  # 20 % margin, up to a tenth
+            raise InputError(f"--budget {self.budget:g} is too small for these images: {what} "
+                             f"take about {need:.2f} min here; give --budget {minimum:g} or more, "
+                             "or fewer or smaller images")
+
+
+#: Longest share of the budget each threshold search (of the initial and of the adapted
+#: network) may take; stopped early, it keeps the best thresholds so far.
+TUNING_SHARE = 0.1
 
 
 def _default_threads() -> int | None:
@@ -481,7 +510,8 @@ def _finish(out_dir: Path, work: Path, report: dict) -> None:
     (out_dir / "adapt" / "report.json").write_text(text + "\n", encoding="utf-8")
 
 
-def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str = "") -> dict:
+def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str = "",
+          deadline=None) -> dict:
     """Adapt the segmentation network to the user's unlabelled images.
 
     Parameters
@@ -494,12 +524,25 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
     config : AdaptConfig
     command : str
         Command line, stored in the model metadata.
+    deadline : Deadline, optional
+        When the model must be written (:class:`nanosizer.train.Deadline`, e.g. from the start
+        of the command); default ``config.budget_minutes`` from now.
 
     Returns
     -------
     report : dict
         What each step did, its time, and the validation scores.
+
+    Raises
+    ------
+    InputError
+        Among others, when the budget cannot hold the work that cannot be skipped (labelling
+        the images with the initial model, the guards, writing the model), measured on the
+        first pass over the images; the message gives the minimum.
     """
+    from ..train import Deadline
+
+    deadline = deadline or Deadline.from_minutes(config.budget_minutes)  # imports count too
     from ..nn import configure_threads
     from ..synth import estimate_style
     from .copypaste import CopyPasteSource, erase_ignored
@@ -509,7 +552,8 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
                           zoomed_pair)
 
     threads = configure_threads(config.threads if config.threads else _default_threads())
-    clock, out_dir, paths = _Clock(config.budget_minutes), Path(out_dir), [Path(p) for p in paths]
+    clock = _Clock(deadline.seconds / 60.0, start=deadline.start)
+    out_dir, paths = Path(out_dir), [Path(p) for p in paths]
     _check_out(out_dir)
     if not paths:
         raise InputError("no images given; pass the micrographs to adapt to")
@@ -533,10 +577,12 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
         styles = [estimate_style([str(p)]) for p in paths]
         report["styles"] = {p.name: asdict(s) for p, s in zip(paths, styles)}
         train, val = _split_val(real)
-        teacher, started = Teacher(), clock.elapsed()
+        teacher, started, after = Teacher(), clock.elapsed(), 0.0
         if unpaired and config.self_training and config.init_model is not None:
             teacher = teacher_canvases(unpaired, config.init_model, device=config.device)
-            clock.hold(AFTER_FINETUNE_PASSES * (clock.elapsed() - started))
+            after = AFTER_FINETUNE_PASSES * (clock.elapsed() - started)
+            clock.require(after, _FIXED_WORK)
+            clock.hold(after)
             report["selftrain_pseudo"] = teacher.summary()
             log.info("pseudo-labels of the initial model: %s", report["selftrain_pseudo"])
             styles = scaled_styles(styles, micrographs, unpaired, teacher)
@@ -572,16 +618,39 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
             else:
                 anchors, init_count = anchor_particles(config.init_model, micrographs,
                                                        return_count=True)
-            clock.hold(AFTER_FINETUNE_PASSES * (clock.elapsed() - started))
-        if initial is not None:
-            f1 = tuned_thresholds(net, val, _eval_config(config))[1]
+            after = max(after, AFTER_FINETUNE_PASSES * (clock.elapsed() - started))
+            clock.require(after, _FIXED_WORK)
+            clock.hold(after)
+        timing: dict = {}
+        searches: dict = {"initial": {}, "adapted": {}}
+        if initial is not None:  # the adapted network's search will cost about as much
+            f1 = tuned_thresholds(net, val, _eval_config(config), timing=timing,
+                                  search=searches["initial"],
+                                  deadline=Deadline(60 * clock.minutes(TUNING_SHARE)))[1]
             report["initial_val_f1"] = round(f1, 4)
+            # the adapted network is evaluated three times: its search, the guard, the export
+            evaluations = 3 * timing.get("evaluate_s", 0.0) / 60
+            clock.require(after + evaluations, _FIXED_WORK)
+            after += evaluations + timing.get("search_s", 0.0) / 60
+            clock.hold(after)
         ft = FinetuneConfig(steps=1_000_000, minutes=max(clock.minutes(1.0), 0.05),
                             tile=config.tile, seed=config.seed, device=config.device,
                             synthetic_fraction=0.3 if train else 1.0,
                             scale_range=(0.8 * zoom, 1.25 * zoom))
-        report["finetune"] = finetune(net, train, ft, source)
+        # from now: its set-up (the optimiser imports torch's compiler, ~2 s) counts too
+        report["finetune"] = finetune(net, train, ft, source, deadline=Deadline(60 * ft.minutes))
         log.info("fine-tuning: %s", report["finetune"])
+        # the adapted network's thresholds, tuned once for the guards and the model folder;
+        # the search keeps the time of the guards' passes and the writing
+        adapted = None
+        if val:
+            keep = (after - timing["search_s"] / 60 if "search_s" in timing
+                    else 0.05 * clock.budget)  # no measurement: the 5 % margin of hold()
+            # on the same candidates as the initial network, for a fair comparison
+            adapted = tuned_thresholds(net, val, ft, deadline=clock.deadline.before(60 * keep),
+                                       search=searches["adapted"],
+                                       max_candidates=searches["initial"].get("tried"))
+            report["threshold_search"] = {k: v for k, v in searches.items() if v}
         # images of one magnification keep their zoom; for mixed ones the initial model,
         # which chose each image's zoom for the canvases, chooses it
         zoom_source = None
@@ -591,12 +660,12 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
         else:
             scale = {"zoom": zoom}
         scale.update(_zoom_thresholds_of(config.init_model))
-        kept = keep_better(net, initial, val, ft, report)
+        kept = keep_better(net, initial, val, ft, report, adapted=adapted)
         if kept == "adapted" and anchors:
             kept = keep_anchors(net, initial, micrographs, anchors, val, ft, work, report,
                                 scale=scale, thresholds=_kept_thresholds(config, real),
                                 init_model=config.init_model, init_count=init_count,
-                                zoom_model_source=zoom_source)
+                                tuned=adapted, zoom_model_source=zoom_source)
         about = {"init_model": init_source, "training_command": command,
                  "adapt_config": asdict(config), "training_minutes": round(clock.elapsed(), 2)}
         if kept == "initial":  # the initial model unchanged (thresholds, automatic zoom)
@@ -608,7 +677,7 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
             report["val_scores"] = tune_and_save(out_dir, net, val, metadata, ft,
                                                  size_labels=sizes,
                                                  thresholds=_kept_thresholds(config, real),
-                                                 zoom_model_source=zoom_source)
+                                                 tuned=adapted, zoom_model_source=zoom_source)
         if kept == "adapted" and config.init_model is not None:
             written = write_comparison_overlays(out_dir / "adapt" / "overlays",
                                                 micrographs[:MAX_OVERLAYS], config.init_model,

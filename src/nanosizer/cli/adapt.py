@@ -17,7 +17,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, metavar="MODEL_DIR",
                         help="new model folder, usable with 'nanosizer analyze --model MODEL_DIR'")
     parser.add_argument("--budget", type=float, default=20.0, metavar="MINUTES",
-                        help="wall-clock budget of the whole run (default: 20)")
+                        help="wall-clock budget of the whole command, start-up to written "
+                             "model (default: 20); a budget too small for labelling the images "
+                             "with the initial model, the checks and writing the model is "
+                             "refused after that first pass, with the minimum")
     parser.add_argument("--arch", default="unet", choices=("unet", "multiresunet"),
                         help="architecture; the shipped model of it is the starting point "
                              "(default: unet)")
@@ -73,7 +76,9 @@ def run(args: argparse.Namespace) -> int:
 
     from ..adapt.workflow import AdaptConfig, adapt
     from ..io import expand_paths
+    from ..train.deadline import Deadline
 
+    deadline = Deadline.from_minutes(args.budget, since_process_start=True)
     paths = expand_paths(args.images)
     if args.export_pairs is not None:
         return _export_only(args, paths)
@@ -87,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     argv = sys.argv[1:] if sys.argv[1:2] == ["adapt"] else ["adapt", "..."]
     command = "nanosizer " + " ".join(shlex.quote(a) for a in argv)
-    report = adapt(paths, args.out, config, command=command)
+    report = adapt(paths, args.out, config, command=command, deadline=deadline)
     print("\n".join(summary_lines(report, args.out)))
     return 0
 

@@ -37,7 +37,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="median particle size range in px of those images (default: 6 30)")
     parser.add_argument("--epochs", type=int, default=50, help="maximum epochs (default: 50)")
     parser.add_argument("--minutes", type=float,
-                        help="wall-clock budget; training stops cleanly and saves when used up")
+                        help="wall-clock budget of the whole command, start-up to written model: "
+                             "training stops early enough for the last validation, the "
+                             "threshold search (at most a fifth of the budget, stopped early if "
+                             "need be) and the export; a budget too small for one step and the "
+                             "export is refused with the minimum; with --resume, it is the time "
+                             "of this command")
     parser.add_argument("--samples-per-epoch", type=int, default=512, metavar="N",
                         help="training crops per epoch (default: 512)")
     parser.add_argument("--crops-per-image", type=int, default=1, metavar="K",
@@ -75,6 +80,9 @@ def run(args: argparse.Namespace) -> int:
     """Run ``nanosizer train``."""
     from ..errors import InputError
     from ..train import TrainConfig, fit
+    from ..train.deadline import Deadline
+
+    deadline = Deadline.from_minutes(args.minutes, since_process_start=True)
 
     arch_kwargs = {k: v for k, v in (("base_channels", args.base_channels), ("depth", args.depth))
                    if v is not None}
@@ -103,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--outlines {args.outlines} is not a folder; give a folder of binary images")
     argv = sys.argv[1:] if sys.argv[1:2] == ["train"] else ["train", "..."]
     command = "nanosizer " + " ".join(shlex.quote(a) for a in argv)
-    out = fit(config, args.out, resume=args.resume, command=command)
+    out = fit(config, args.out, resume=args.resume, command=command, deadline=deadline)
     print(f"model written to {out}")
     for line in outcome_lines(out):
         print(line, file=sys.stderr if line.startswith("warning") else sys.stdout)
@@ -125,8 +133,8 @@ def outcome_lines(folder) -> list[str]:
     Returns
     -------
     list of str
-        ``"validation F1 ..."`` and, when F1 < :data:`USABLE_F1`, a line starting with
-        ``"warning:"``.
+        ``"validation F1 ..."``, a ``"note:"`` when the threshold search was cut short by the
+        budget and, when F1 < :data:`USABLE_F1`, a line starting with ``"warning:"``.
     """
     from ..nn import load_metadata
 
@@ -137,6 +145,11 @@ def outcome_lines(folder) -> list[str]:
         return []
     lines = [f"validation F1 {f1:.3f} on {n} images ({meta.get('training_minutes', '?')} min, "
              f"{meta.get('steps', '?')} steps)"]
+    search = meta.get("threshold_search") or {}
+    if search and not search.get("complete", True):
+        lines.append(f"note: the threshold search stopped at the time budget after "
+                     f"{search['tried']} of {search['candidates']} candidates (best so far "
+                     "kept); a larger --minutes searches them all")
     if f1 < USABLE_F1:
         lines.append(f"warning: validation F1 {f1:.3f} < {USABLE_F1}: this model finds (almost) "
                      "no particles; train longer (--minutes, --epochs) or from a trained model "

@@ -7,6 +7,7 @@ and :func:`normalize_image` is the intensity normalisation shared with inference
 """
 
 from .config import TrainConfig
+from .deadline import Deadline
 from .loop import TrainState, fit, train_one_epoch
 from .normalize import NORMALIZATION, normalize_image
 from .targets import TARGET_CHANNELS, make_targets
@@ -14,6 +15,7 @@ from .validate import evaluate, tune_thresholds
 
 __all__ = [
     "TrainConfig",
+    "Deadline",
     "TrainState",
     "fit",
     "train_one_epoch",

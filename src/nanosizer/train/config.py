@@ -49,7 +49,9 @@ class TrainConfig:
     val_samples : int
         Size of the fixed validation set (synthetic, or held-out images of ``data``).
     minutes : float or None
-        Wall-clock budget for the optimisation; training stops cleanly when it is used up.
+        Wall-clock budget of :func:`~nanosizer.train.fit`, start to written model (of this
+        run, also when resuming): training stops early enough for the final validation,
+        threshold search and export.
     lr, weight_decay : float
         AdamW learning rate (peak of the warm-up + cosine schedule) and weight decay.
     warmup_steps : int

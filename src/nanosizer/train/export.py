@@ -14,6 +14,7 @@ import torch
 from ..segment.instances import InstanceThresholds
 from ..segment.limits import MIN_CLASS_COUNT, PLATEAU_FROM_PX, RELIABLE_RECALL
 from .config import TrainConfig
+from .deadline import Deadline
 from .normalize import NORMALIZATION
 from .targets import OFFSET_CHANNELS, TARGET_CHANNELS
 from .validate import (SIZE_EDGES, default_thresholds, detection_limit, evaluate, recall_by_size,
@@ -73,16 +74,26 @@ def export_model(
     *,
     device: torch.device,
     command: str,
+    deadline: Deadline | None = None,
+    outputs: tuple[dict, list[np.ndarray]] | None = None,
 ) -> None:
-    """Write ``config.json`` + ``weights.safetensors`` of the best checkpoint into ``out_dir``."""
+    """Write ``config.json`` + ``weights.safetensors`` of the best checkpoint into ``out_dir``.
+
+    ``outputs``, the validation (metrics, probabilities) of the best checkpoint when at hand,
+    saves a network pass.  The threshold search ends by ``deadline`` (keeping the best
+    thresholds so far; recorded as ``threshold_search`` in the metadata).
+    """
     from ..nn import load_model, save_model
 
     best = load_model(out_dir / "best", device=device)
     base = default_thresholds(best.net)
-    metrics, probs = evaluate(best.net, val, device=device, amp=config.amp,
-                              thresholds=base, contact_width=config.contact_width)
+    if outputs is None:
+        outputs = evaluate(best.net, val, device=device, amp=config.amp,
+                           thresholds=base, contact_width=config.contact_width)
+    metrics, probs = outputs
     truths = [lab for _, lab in val]
-    thresholds, f1 = tune_thresholds(probs, truths, base)
+    search: dict = {}
+    thresholds, f1 = tune_thresholds(probs, truths, base, deadline=deadline, search=search)
     log.info("tuned thresholds %s: validation F1 %.4f (defaults %.4f)",
              thresholds.to_dict(), f1, metrics["val_f1"])
     metadata = {
@@ -100,6 +111,7 @@ def export_model(
         "epochs": state.epoch,
         "steps": state.step,
         "best_epoch": int(best.metadata.get("epoch", state.epoch)),
+        "threshold_search": search,
         "val_scores": {"f1": round(f1, 4), "f1_default_thresholds": round(metrics["val_f1"], 4),
                        "loss": round(metrics["val_loss"], 4), "n_images": len(val)},
     }

@@ -17,9 +17,10 @@ from ..errors import InputError
 from .checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .data import TrainingSet, validation_set
+from .deadline import Deadline
 from .export import export_model
 from .loss import segmentation_loss
-from .validate import default_thresholds, evaluate
+from .validate import RELATIVE_AREAS, default_thresholds, evaluate
 
 __all__ = ["TrainState", "train_one_epoch", "fit", "initial_weights"]
 
@@ -40,18 +41,13 @@ class TrainState:
     history: list[dict] = field(default_factory=list)
 
 
-def _lr_factor(config: TrainConfig, state: TrainState, total_steps: int) -> float:
+def _lr_factor(config: TrainConfig, state: TrainState, total_steps: int,
+               deadline: Deadline) -> float:
     """Linear warm-up, then cosine decay over steps or the time budget, whichever ends first."""
     if state.step < config.warmup_steps:
         return (state.step + 1) / config.warmup_steps
-    progress = state.step / max(total_steps, 1)
-    if config.minutes is not None:
-        progress = max(progress, state.elapsed_s / (60.0 * config.minutes))
+    progress = max(state.step / max(total_steps, 1), deadline.fraction_used())
     return 0.02 + 0.98 * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
-
-
-def _out_of_time(config: TrainConfig, state: TrainState) -> bool:
-    return config.minutes is not None and state.elapsed_s >= 60.0 * config.minutes
 
 
 def train_one_epoch(
@@ -63,10 +59,17 @@ def train_one_epoch(
     device: torch.device,
     total_steps: int,
     on_step: Callable[[torch.nn.Module], None] | None = None,
+    *,
+    deadline: Deadline | None = None,
+    timing: dict | None = None,
 ) -> dict[str, float]:
     """One pass over ``loader``; updates ``state`` (step, elapsed) and stops early when out of time.
 
     ``on_step(net)`` is called after every optimiser step (e.g. :meth:`WeightAverage.update`).
+    ``deadline`` is when the steps must be done (default: ``config.minutes`` from now): after
+    each step, the next one is started only if a step as long as the mean so far (data
+    included) ends before it.  The first step is always done.  ``timing``, when given,
+    receives ``step_s``, the mean seconds per step.
 
     Returns
     -------
@@ -77,19 +80,20 @@ def train_one_epoch(
 
     from ..nn import autocast
 
+    deadline = deadline or Deadline.from_minutes(config.minutes)
     net.train()
     sums: dict[str, float] = {}
     n = 0
     start, elapsed0 = time.perf_counter(), state.elapsed_s
     # a single time-limited pass (adapt's fine-tuning) has no meaningful step count to show
-    total = float("inf") if config.minutes is not None and config.epochs == 1 else len(loader)
+    total = float("inf") if deadline.limited and config.epochs == 1 else len(loader)
     bar = tqdm(loader, desc=f"epoch {state.epoch + 1}", total=total, leave=False, mininterval=2.0)
     for x, y in bar:
         x, y = x.to(device), y.to(device)
         if device.type == "cpu":
             x = x.contiguous(memory_format=torch.channels_last)
         for group in optimizer.param_groups:
-            group["lr"] = config.lr * _lr_factor(config, state, total_steps)
+            group["lr"] = config.lr * _lr_factor(config, state, total_steps, deadline)
         with autocast(device, enabled=config.amp):
             logits = net(x)
         loss, parts = segmentation_loss(logits, y)
@@ -105,9 +109,11 @@ def train_one_epoch(
         for key, value in {"loss": float(loss.detach()), **parts}.items():
             sums[key] = sums.get(key, 0.0) + value
         bar.set_postfix(loss=f"{sums['loss'] / n:.3f}")
-        if _out_of_time(config, state):
+        if not deadline.fits((time.perf_counter() - start) / n):
             break
     bar.close()
+    if timing is not None:
+        timing["step_s"] = (time.perf_counter() - start) / max(n, 1)
     return {key: value / max(n, 1) for key, value in sums.items()}
 
 
@@ -199,7 +205,128 @@ def _setup_logging(out_dir: Path) -> logging.Handler:
     return handler
 
 
-def fit(config: TrainConfig, out_dir: str | Path, *, resume: bool = False, command: str = "") -> Path:
+#: Longest share of a time budget the threshold search may take (all of the grid when it fits).
+TUNING_SHARE = 0.2
+
+
+@dataclass
+class _Costs:
+    """Seconds of the work a time budget must hold: extrapolated from one validation image
+    before training, then measured on the work itself every epoch."""
+
+    eval_s: float  # one validation pass: network + scoring with the default thresholds
+    post_s: float  # one scoring pass over the validation set (one threshold candidate)
+    save_s: float  # writing a model folder
+    step_s: float  # one training step, data included
+    candidates: int  # threshold candidates of the search
+    detect_s: float = 0.0  # the detection-limit metadata (Feret of every true particle)
+
+    def export(self) -> float:
+        """After the threshold search: the detection metadata and the model folder."""
+        return max(self.detect_s, self.post_s) + self.save_s
+
+    def final(self, deadline: Deadline, reevaluate: bool) -> float:
+        """After the training steps: validation, best + checkpoint, threshold search (at most
+        :data:`TUNING_SHARE` of the budget), detection metadata and the model folder."""
+        tuning = min(self.candidates * self.post_s, TUNING_SHARE * deadline.seconds)
+        return self.minimum_final(reevaluate) + tuning
+
+    def minimum_final(self, reevaluate: bool) -> float:
+        """The same without a threshold search (the defaults are scored by the validation)."""
+        return self.eval_s * (2 if reevaluate else 1) + self.export() + 2 * self.save_s
+
+
+def _probe_costs(net, val, config: TrainConfig, device, generation_s: float) -> _Costs:
+    """First estimates: one validation image (network, scoring, detection metadata) and one
+    model write, timed.
+
+    A training step is taken as three network passes (forward + backward) over the batch's
+    pixels, plus making its crops (``generation_s`` per synthetic image, in parallel with the
+    step when there are data loader workers).
+    """
+    import tempfile
+
+    from ..nn import save_model
+    from .export import detection_metadata
+    from .validate import _candidates
+
+    timing: dict = {}
+    _, probs = evaluate(net, val[:1], device=device, amp=config.amp,
+                        thresholds=default_thresholds(net), contact_width=config.contact_width,
+                        timing=timing)
+    start = time.monotonic()
+    detection_metadata(probs, [val[0][1]], default_thresholds(net))
+    detect_s = time.monotonic() - start
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="nanosizer-probe-") as tmp:
+        save_model(Path(tmp) / "m", net, {})
+    save_s = time.monotonic() - start
+    pixels = val[0][0].size
+    compute = 3.0 * timing["network_s"] * config.batch_size * config.tile ** 2 / pixels
+    data = generation_s * config.batch_size / config.crops_per_image
+    step_s = max(compute, data) if config.num_workers else compute + data
+    n = len(val)
+    return _Costs(eval_s=n * (timing["network_s"] + timing["postprocess_s"]),
+                  post_s=n * timing["postprocess_s"], save_s=save_s, step_s=step_s,
+                  candidates=len(_candidates(default_thresholds(net))) + len(RELATIVE_AREAS),
+                  detect_s=n * detect_s)
+
+
+def _check_budget(deadline: Deadline, costs: _Costs, n_val: int, reevaluate: bool) -> None:
+    """Refuse a budget that cannot hold start-up, one step, one validation and the export."""
+    if not deadline.limited:
+        return
+    need = deadline.elapsed() + costs.step_s + costs.minimum_final(reevaluate)
+    log.info("budget %.2f min: start-up %.1f s, a step ~%.1f s, validation ~%.1f s, scoring "
+             "~%.1f s, detection metadata ~%.1f s, writing ~%.1f s", deadline.seconds / 60,
+             deadline.elapsed(), costs.step_s, costs.eval_s, costs.post_s, costs.detect_s,
+             costs.save_s)
+    if need > deadline.seconds:
+        minimum = math.ceil(round(need / 60 * 12, 3)) / 10  # 20 % margin, up to a tenth
+        raise InputError(
+            f"--minutes {deadline.seconds / 60:g} is too short for this run: start-up, one "
+            f"training step, a validation pass over {n_val} images and writing the model take "
+            f"about {need / 60:.2f} min here; give --minutes {minimum:g} or more (or fewer "
+            "--val-samples, a smaller --tile or --batch-size)")
+
+
+def _epoch(net, optimizer, config, state, device, total_steps, val, costs, window, out_dir):
+    """Train one epoch until ``window``, validate, keep the best, checkpoint; updates ``costs``.
+
+    Returns the validation (metrics, probabilities) when this epoch is the best so far.
+    """
+    from ..nn import save_model
+
+    step_timing: dict = {}
+    train = train_one_epoch(net, _loader(config, state.epoch), optimizer, config, state, device,
+                            total_steps, deadline=window, timing=step_timing)
+    costs.step_s = step_timing["step_s"]
+    timing: dict = {}
+    metrics, probs = evaluate(net, val, device=device, amp=config.amp,
+                              thresholds=default_thresholds(net),
+                              contact_width=config.contact_width, timing=timing)
+    costs.post_s = timing["postprocess_s"]
+    costs.eval_s = timing["network_s"] + costs.post_s
+    state.elapsed_s += costs.eval_s  # the training time includes validation
+    state.epoch += 1
+    row = {"epoch": state.epoch, "step": state.step, "minutes": round(state.elapsed_s / 60, 2),
+           "lr": optimizer.param_groups[0]["lr"], **train, **metrics}
+    state.history.append(row)
+    _append_metrics(out_dir / "metrics.csv", row)
+    log.info("%s", ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                             for k, v in row.items()))
+    start, best = time.monotonic(), None
+    if metrics["val_f1"] > state.best_f1:
+        state.best_f1 = metrics["val_f1"]
+        save_model(out_dir / BEST_NAME, net, {"epoch": state.epoch, **metrics}, overwrite=True)
+        best = (metrics, probs)
+    save_checkpoint(out_dir / CHECKPOINT_NAME, config, net, optimizer, state)
+    costs.save_s = max(costs.save_s, (time.monotonic() - start) / (2 if best else 1))
+    return best
+
+
+def fit(config: TrainConfig, out_dir: str | Path, *, resume: bool = False, command: str = "",
+        deadline: Deadline | None = None) -> Path:
     """Train a model and write it, with tuned thresholds, as a model folder.
 
     Parameters
@@ -214,53 +341,72 @@ def fit(config: TrainConfig, out_dir: str | Path, *, resume: bool = False, comma
         Continue from ``out_dir/checkpoint.pt`` (same config apart from epochs and minutes).
     command : str
         The command line, stored in the model metadata.
+    deadline : Deadline, optional
+        When the model folder must be written; default ``config.minutes`` from now (no limit
+        without).  Training stops early enough for the last validation, the threshold search
+        (at most :data:`TUNING_SHARE` of the budget, stopped early if need be) and the export,
+        whose times are measured on the run itself.
 
     Returns
     -------
     out_dir : Path
-    """
-    from ..nn import configure_threads, save_model, select_device
 
+    Raises
+    ------
+    InputError
+        Among others, when the budget cannot hold the start-up, one training step, one
+        validation pass and writing the model (the message gives the minimum).
+    """
+    import shutil
+
+    from ..nn import configure_threads, select_device
+
+    deadline = deadline or Deadline.from_minutes(config.minutes)
     out_dir = Path(out_dir)
     initial = None
     if config.init_model is not None:  # a wrong one is refused before anything is written
         initial = initial_weights(config.init_model, config.arch, config.arch_kwargs,
                                   out_channels=config.out_channels)
         log.info("starting from the weights of %s", config.init_model)
+    existed = out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
     handler = _setup_logging(out_dir)
     try:
         configure_threads(config.threads)
         device = select_device(config.device)
         net, optimizer, state = _start(config, out_dir, resume, device, initial)
+        start = time.monotonic()
         val = validation_set(config)
         if not val:
             raise InputError(f"training data {config.data} needs at least 5 labelled images")
         log.info("config %s; device %s; %d validation images", config.to_dict(), device, len(val))
-        steps_per_epoch = config.samples_per_epoch // config.batch_size
-        total_steps = steps_per_epoch * config.epochs
-        thresholds = default_thresholds(net)
-        while state.epoch < config.epochs and not _out_of_time(config, state):
-            train = train_one_epoch(
-                net, _loader(config, state.epoch), optimizer, config, state, device, total_steps
-            )
-            start = time.perf_counter()
-            metrics, _ = evaluate(net, val, device=device, amp=config.amp, thresholds=thresholds,
-                                  contact_width=config.contact_width)
-            state.elapsed_s += time.perf_counter() - start  # the budget includes validation
-            state.epoch += 1
-            row = {"epoch": state.epoch, "step": state.step, "minutes": round(state.elapsed_s / 60, 2),
-                   "lr": optimizer.param_groups[0]["lr"], **train, **metrics}
-            state.history.append(row)
-            _append_metrics(out_dir / "metrics.csv", row)
-            log.info("%s", ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                                     for k, v in row.items()))
-            if metrics["val_f1"] > state.best_f1:
-                state.best_f1 = metrics["val_f1"]
-                save_model(out_dir / BEST_NAME, net, {"epoch": state.epoch, **metrics}, overwrite=True)
-            save_checkpoint(out_dir / CHECKPOINT_NAME, config, net, optimizer, state)
-        export_model(out_dir, config, state, val, device=device, command=command)
+        reevaluate = state.epoch > 0  # resumed: the best epoch's outputs are not at hand
+        if deadline.limited:
+            costs = _probe_costs(net, val, config, device, (time.monotonic() - start) / len(val)
+                                 if config.data is None else 0.0)
+        else:  # nothing to plan
+            costs = _Costs(0.0, 0.0, 0.0, 0.0, candidates=0)
+        _check_budget(deadline, costs, len(val), reevaluate)
+        total_steps = config.samples_per_epoch // config.batch_size * config.epochs
+        best, first = None, True
+        while state.epoch < config.epochs:
+            window = deadline.before(costs.final(deadline, reevaluate and best is None))
+            # another epoch only when it trains at least as long as its validation takes;
+            # time left over goes to the threshold search
+            if not first and not window.fits(max(costs.step_s, costs.eval_s)):
+                break
+            best = _epoch(net, optimizer, config, state, device, total_steps, val, costs,
+                          window, out_dir) or best
+            first = False
+        export_model(out_dir, config, state, val, device=device, command=command,
+                     deadline=deadline.before(costs.export()), outputs=best)
         return out_dir
+    except InputError:
+        if not existed:  # a refused run leaves nothing behind
+            log.removeHandler(handler)
+            handler.close()
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise
     finally:
         log.removeHandler(handler)
         handler.close()

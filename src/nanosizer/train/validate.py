@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import itertools
+import logging
+import time
 
 import numpy as np
 import torch
 
 from ..segment.instances import InstanceThresholds, probabilities_to_labels
 from ..segment.limits import MIN_CLASS_COUNT, PLATEAU_FROM_PX, RELIABLE_RECALL
+from .deadline import Deadline
 from .loss import segmentation_loss
 from .targets import make_targets
 
 __all__ = ["predict_probabilities", "evaluate", "instance_f1", "tune_thresholds",
            "recall_by_size", "detection_limit", "default_thresholds"]
+
+log = logging.getLogger("nanosizer.train")
 
 
 def default_thresholds(net: torch.nn.Module) -> InstanceThresholds:
@@ -53,32 +58,79 @@ def evaluate(
     amp: bool,
     thresholds: InstanceThresholds,
     contact_width: int,
+    timing: dict | None = None,
 ) -> tuple[dict[str, float], list[np.ndarray]]:
-    """Validation loss and instance F1 (IoU 0.5); also returns the probability maps."""
+    """Validation loss and instance F1 (IoU 0.5); also returns the probability maps.
+
+    ``timing``, when given, receives the seconds of the network pass (``network_s``) and of
+    the post-processing + scoring (``postprocess_s``, what one threshold candidate of
+    :func:`tune_thresholds` costs): what budgeted callers reserve for the final steps.
+    """
     from ..nn import predict
 
     probs, losses = [], []
     offsets = getattr(net, "out_channels", 3) == 5
+    start = time.monotonic()
     for image, truth in val:
         logits = predict(net, image, device=device, amp=amp)
         targets = torch.from_numpy(make_targets(truth, contact_width, offsets=offsets))
         losses.append(float(segmentation_loss(torch.from_numpy(logits)[None], targets[None])[0]))
         probs.append(1.0 / (1.0 + np.exp(-logits)))
     truths = [lab for _, lab in val]
+    middle = time.monotonic()
     metrics = {"val_loss": float(np.mean(losses)), "val_f1": instance_f1(probs, truths, thresholds)}
+    if timing is not None:
+        timing.update(network_s=middle - start, postprocess_s=time.monotonic() - middle)
     return metrics, probs
+
+
+def _candidates(base: InstanceThresholds) -> list[InstanceThresholds]:
+    """The full grid of :func:`tune_thresholds`, in its order."""
+    from dataclasses import replace
+
+    if base.decoder == "centres":
+        return [replace(base, foreground=fg, vote_density=density, vote_prominence=prominence)
+                for fg, density, prominence in itertools.product(
+                    (0.4, 0.5, 0.6), (0.25, 0.5, 1.0), (0.25, 0.5, 1.0))]
+    return [replace(base, foreground=fg, marker=marker, contact=contact, smooth=smooth)
+            for fg, marker, contact, smooth in itertools.product(
+                (0.4, 0.5, 0.6), (0.3, 0.4, 0.5, 0.6, 0.7), (0.3, 0.5, 0.7), (0.0, 1.5, 3.0))]
+
+
+#: Values of the relative fragment filter tried on the best grid point.
+RELATIVE_AREAS: tuple[float, ...] = (0.05, 0.1, 0.2)
 
 
 def tune_thresholds(
     probabilities: list[np.ndarray],
     labels: list[np.ndarray],
     base: InstanceThresholds | None = None,
+    *,
+    deadline: Deadline | None = None,
+    search: dict | None = None,
+    max_candidates: int | None = None,
 ) -> tuple[InstanceThresholds, float]:
     """Grid search of the post-processing parameters maximising the mean F1 at IoU 0.5.
 
     Foreground, marker and contact thresholds and the distance smoothing on a full grid (for
     the ``'centres'`` decoder of ``base``: foreground, vote density and vote prominence), then
     the relative fragment filter (``min_relative_area``) on the best of those.
+
+    Parameters
+    ----------
+    probabilities, labels : lists of arrays
+        Network outputs (C, H, W) and the true instance labels of the same images.
+    base : InstanceThresholds, optional
+        Starting point (always scored) and decoder; default :class:`InstanceThresholds`.
+    deadline : Deadline, optional
+        Stop the search when the next candidate would not be scored before it (measured from
+        the candidates scored so far), keeping the best so far; logged and recorded in
+        ``search``.
+    search : dict, optional
+        Filled with ``candidates`` (grid size), ``tried``, ``complete`` and ``seconds``.
+    max_candidates : int, optional
+        Score at most the first this many candidates (e.g. as many as a budget-stopped search
+        of another network scored, so that the two compare on the same candidates).
 
     Returns
     -------
@@ -88,29 +140,43 @@ def tune_thresholds(
     """
     from dataclasses import replace
 
+    from tqdm.auto import tqdm
+
     base = base or InstanceThresholds()
+    deadline = deadline or Deadline.unlimited()
+    grid = _candidates(base)
+    total = len(grid) + len(RELATIVE_AREAS)
+    start = time.monotonic()
     best, best_f1 = base, instance_f1(probabilities, labels, base)
-    if base.decoder == "centres":
-        candidates = (
-            replace(base, foreground=fg, vote_density=density, vote_prominence=prominence)
-            for fg, density, prominence in itertools.product(
-                (0.4, 0.5, 0.6), (0.25, 0.5, 1.0), (0.25, 0.5, 1.0))
-        )
+    tried = 0
+    bar = tqdm(total=total, desc="threshold search", leave=False, mininterval=2.0)
+    for index in range(total if max_candidates is None else min(total, max_candidates)):
+        per_candidate = (time.monotonic() - start) / (tried + 1)  # the base counts as one
+        if not deadline.fits(per_candidate):
+            break
+        if index < len(grid):
+            t = grid[index]
+        else:  # then the fragment filter, on the best of the grid
+            t = replace(best, min_relative_area=RELATIVE_AREAS[index - len(grid)])
+        f1 = instance_f1(probabilities, labels, t)
+        if f1 > best_f1 + 1e-9:
+            best, best_f1 = t, f1
+        tried += 1
+        bar.update()
+    bar.close()
+    seconds = time.monotonic() - start
+    if tried < total and tried == max_candidates:
+        log.info("threshold search: the first %d of %d candidates (as asked) in %.1f s, best "
+                 "F1 %.4f", tried, total, seconds, best_f1)
+    elif tried < total:
+        log.warning("threshold search stopped by the time budget after %d of %d candidates "
+                    "(%.1f s); keeping the best so far (F1 %.4f)", tried, total, seconds, best_f1)
     else:
-        candidates = (
-            replace(base, foreground=fg, marker=marker, contact=contact, smooth=smooth)
-            for fg, marker, contact, smooth in itertools.product(
-                (0.4, 0.5, 0.6), (0.3, 0.4, 0.5, 0.6, 0.7), (0.3, 0.5, 0.7), (0.0, 1.5, 3.0))
-        )
-    for t in candidates:
-        f1 = instance_f1(probabilities, labels, t)
-        if f1 > best_f1 + 1e-9:
-            best, best_f1 = t, f1
-    for relative in (0.05, 0.1, 0.2):  # then the fragment filter, on the best so far
-        t = replace(best, min_relative_area=relative)
-        f1 = instance_f1(probabilities, labels, t)
-        if f1 > best_f1 + 1e-9:
-            best, best_f1 = t, f1
+        log.info("threshold search: %d candidates in %.1f s, best F1 %.4f", total, seconds,
+                 best_f1)
+    if search is not None:
+        search.update(candidates=total, tried=tried, complete=tried == total,
+                      seconds=round(seconds, 2))
     return best, best_f1
 
 
