@@ -148,7 +148,8 @@ def _bars_of(ink: np.ndarray, level: np.ndarray, polarity: str):
         full = np.flatnonzero(comp.sum(axis=1) >= _FULL_ROW * length)
         if full.size == 0 or full[-1] - full[0] + 1 != full.size:
             continue  # the bar's body is a run of full rows
-        bodies.append((rows.start + full[0], rows.start + full[-1] + 1, cols.start, cols.stop))
+        bodies.append((int(rows.start + full[0]), int(rows.start + full[-1] + 1), cols.start,
+                       cols.stop))
     out = []
     used = set()
     for i, body in enumerate(bodies):
@@ -220,8 +221,8 @@ def _measure(level: np.ndarray, ink: np.ndarray, body, polarity: str,
         x1 = _centre(level, ink, t_top, t_bottom, top, bottom, right - rw, right)
         if x0 is None or x1 is None:
             return None
-        return BarCandidate(t_top, t_bottom, left, right, x0, x1, (top + bottom - 1) / 2,
-                            thickness, polarity, "ticks")
+        return BarCandidate(int(t_top), int(t_bottom), left, right, x0, x1,
+                            (top + bottom - 1) / 2, thickness, polarity, "ticks")
     rows = range(top, bottom) if style == "solid" else (top, bottom - 1)
     lefts, rights = [], []
     for r in rows:

@@ -24,12 +24,14 @@ _MAX_TRIED = 6  # bar candidates whose surroundings are read
 # (inverted, enlargement) of the crop: when digits near a bar do not read as a length, the crop
 # is read again inverted and enlarged; only an exact length label is ever accepted.
 _VARIANTS = ((False, 1), (True, 1), (False, 2), (True, 2))
+_PLAUSIBLE_NM = (0.005, 50_000.0)  # pixel sizes of electron micrographs, nm/px
 _MIN_SCORE = 0.8  # recogniser confidence a label needs
 _LABEL_RE = re.compile(r"^\s*([0-9]+(?:[.,][0-9]+)?)\s*(nm|[uµμ]m|mm)\s*$", re.IGNORECASE)
 
 READ = "read"
 NO_BAR = "no scale bar found"
 NO_LABEL = "no label read next to any bar-like line"
+IMPLAUSIBLE = "label read, but it gives an implausible pixel size for a micrograph"
 NO_OCR = "label not read: the OCR engine is not installed (pip install rapidocr-onnxruntime)"
 
 
@@ -179,7 +181,13 @@ def read_scale_bar(image: np.ndarray, *, region: tuple[int, int, int, int] | Non
             found = _label_of(bar, texts)
             if found is not None:
                 (nm, label), box = found
-                return ScaleBar(READ, bar, label, nm, box, len(bars), time.perf_counter() - start)
+                status = READ if _PLAUSIBLE_NM[0] <= nm / bar.length_px <= _PLAUSIBLE_NM[1] \
+                    else IMPLAUSIBLE
+                reading = ScaleBar(status, bar, label, nm, box, len(bars),
+                                   time.perf_counter() - start)
+                if reading.read:
+                    return reading
+                break
             if not any(_near_digits(bar, t) for t in texts):
                 break  # no misread label here: try the next bar
     return ScaleBar(NO_LABEL, candidates=len(bars), seconds=time.perf_counter() - start)
@@ -263,8 +271,10 @@ def _gap(bar: BarCandidate, text: TextBox) -> float | None:
     overlap_x = min(bar.right, text.right) - max(bar.left, text.left)
     inside = (bar.left >= text.left - 2 and bar.right <= text.right + 2
               and body_top >= text.top and body_bottom <= text.bottom)
-    if inside:
-        return None  # the "bar" is a stroke of the text
+    overlap_y = min(bar.bottom, text.bottom) - max(bar.top, text.top)
+    shared = max(overlap_x, 0.0) * max(overlap_y, 0.0)
+    if inside or shared > 0.3 * (text.right - text.left) * h:
+        return None  # the "bar" is a stroke of the text, or a patch the text is written on
     dx = max(bar.left - text.right, text.left - bar.right, 0.0)
     dy = max(body_top - text.bottom, text.top - body_bottom, 0.0)
     if overlap_x > -0.5 * h and dy <= 2.5 * h:  # above or below
