@@ -191,7 +191,7 @@ def _check_calibration(paths: Sequence[Path], config: AnalyzeConfig) -> None:
         if calibrated is not None and raw is not None:
             raise InputError(
                 f"{raw} has no pixel size while {calibrated} has one, so sizes cannot be "
-                "pooled; pass --pixel-size or analyse it separately"
+                "pooled; pass --pixel-size (or --scale-bar none) or analyse it separately"
             )
 
 
@@ -211,7 +211,7 @@ def _common_unit(records: Sequence[ImageRecord]) -> str:
         raw = next(r for r in records if r.pixel_size["unit"] == "px")
         raise InputError(
             f"{raw.path} has no pixel size while other images do, so sizes cannot be pooled; "
-            "pass --pixel-size or analyse it separately"
+            "pass --pixel-size (or --scale-bar none) or analyse it separately"
         )
     return units.pop() if units else "px"
 
