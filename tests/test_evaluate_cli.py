@@ -98,7 +98,8 @@ def test_classical_on_two_emps_images(tmp_path, capsys):
         for n in names:
             (tmp_path / sub / n).symlink_to(DATA / sub / n)
     argv = ["evaluate", "--truth", str(tmp_path / "labels"), "--images", str(tmp_path / "images"),
-            "--method", "classical", "--infobar", "none", "--out", str(tmp_path / "out")]
+            "--method", "classical", "--infobar", "none", "--scale-bar", "none",
+            "--out", str(tmp_path / "out")]
     assert main(argv) == 0
     per_image = pd.read_csv(tmp_path / "out" / "per_image.csv")
     assert len(per_image) == 2 and per_image["f1"].between(0, 1).all()

@@ -37,6 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="size measure of the distribution (default: minimum Feret diameter)")
     parser.add_argument("--infobar", default="auto", metavar="auto|none|ROW",
                         help="microscope info bar: detect (auto), ignore (none) or first row")
+    parser.add_argument("--scale-bar", default="auto", choices=("auto", "none"),
+                        help="find the scale bar burnt into each image: it is left out of the "
+                             "segmentation and calibrates images without --pixel-size or "
+                             "metadata (auto, default); none: do not look for it")
     parser.add_argument("--include-border", action="store_true",
                         help="keep particles touching the image border or info bar in statistics")
     parser.add_argument("--min-area", type=int, default=0, metavar="PX",
@@ -87,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = AnalyzeConfig(
             method=args.method, model=args.model, measure=args.measure, pixel_size=args.pixel_size,
-            infobar=parse_infobar(args.infobar), include_border=args.include_border,
+            infobar=parse_infobar(args.infobar), scale_bar=args.scale_bar,
+            include_border=args.include_border,
             min_area_px=args.min_area, zoom=args.zoom, excel=args.excel,
             overlays=not args.no_overlays, seed=args.seed, max_pixels=args.max_pixels or None,
         )
@@ -109,6 +114,10 @@ def run(args: argparse.Namespace) -> int:
             paths, args.out, config, overwrite=args.overwrite, progress=not args.quiet,
             on_failure=_print_failure, workers=args.workers, scheduler=args.scheduler,
         )
+    for record in result.images:
+        if record.metadata.get("calibration_warning"):
+            print(f"warning: {record.name}: {record.metadata['calibration_warning']}",
+                  file=sys.stderr)
     if not args.quiet and result.images:
         _print_summary(result)
     warning = detection_limit_warning(result)
@@ -168,6 +177,21 @@ def detection_limit_warning(result) -> str | None:
             f"(or --zoom > 1) to measure it")
 
 
+def calibration_sources(records) -> str:
+    """Where the pixel sizes came from, e.g. ``"2 from metadata, 1 from scale bar"``."""
+    from collections import Counter
+
+    def kind(source: str) -> str:
+        for prefix in ("user", "metadata", "scale bar"):
+            if source.startswith(prefix):
+                return {"user": "--pixel-size"}.get(prefix, prefix)
+        return "none (pixels)"
+
+    counts = Counter(kind(r.pixel_size["source"]) for r in records)
+    return ", ".join(f"{n} from {k}" if not k.startswith("none") else f"{n} uncalibrated"
+                     for k, n in counts.items())
+
+
 def _print_summary(result) -> None:
     pooled = result.summary.iloc[-1]
     unit = result.unit
@@ -177,6 +201,7 @@ def _print_summary(result) -> None:
         print(f"  mean {pooled['mean']:.1f} ± {pooled['std']:.1f} {unit}, median "
               f"{pooled['median']:.1f} {unit}, D10/D50/D90 {pooled['d10']:.1f}/"
               f"{pooled['d50']:.1f}/{pooled['d90']:.1f} {unit}")
+    print(f"  calibration: {calibration_sources(result.images)}")
     limit = float(pooled.get(f"detection_limit_{unit}", float("nan")))
     if not math.isnan(limit):
         print(f"  smallest reliably detected: {limit:.1f} {unit} (min Feret)")

@@ -50,6 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              '--pred or truth.csv of a synth set), else pixels')
     parser.add_argument("--infobar", default="auto", metavar="auto|none|ROW",
                         help="info bar of --images: detect (auto), ignore (none) or first row")
+    parser.add_argument("--scale-bar", default="auto", choices=("auto", "none"),
+                        help="scale bar of --images: read it to calibrate images without "
+                             "metadata (auto) or not (none)")
     parser.add_argument("--quiet", action="store_true", help="do not print the figures")
 
 
@@ -110,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     with staged_output_dir(args.out, args.overwrite) as out:
         evaluation = evaluate_folders(
             args.truth, args.pred, images=args.images, method=args.method, model=args.model,
-            config=config, infobar=parse_infobar(args.infobar),
+            config=config, infobar=parse_infobar(args.infobar), scale_bar=args.scale_bar,
             labels_out=out / "labels" if args.images else None,
         )
         source = {"truth": str(args.truth)}

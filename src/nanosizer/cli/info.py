@@ -17,6 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              '"0.5 um", "3 A" (a bare number is taken as nm)')
     parser.add_argument("--infobar", default="auto", metavar="auto|none|ROW",
                         help="microscope info bar: detect (auto), ignore (none) or first row")
+    parser.add_argument("--scale-bar", default="auto", choices=("auto", "none"),
+                        help="find and read the scale bar burnt into the image (auto, default) "
+                             "or not (none)")
 
 
 def describe(micrograph) -> list[str]:
@@ -51,6 +54,10 @@ def describe(micrograph) -> list[str]:
         f"pixel size:  {value}; source: {size.source}",
         f"info bar:    {bar}",
     ]
+    if micrograph.scale_bar is not None:
+        lines.append(f"scale bar:   {micrograph.scale_bar.describe()}")
+    if meta.get("calibration_warning"):
+        lines.append(f"warning:     {meta['calibration_warning']}")
     if meta.get("frame_used"):
         lines.append(f"frames:      {meta['frame_used']} used")
     if meta.get("nonfinite_pixels_filled"):
@@ -66,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
     from ..io import read_micrograph
 
     micrograph = read_micrograph(
-        args.file, pixel_size=args.pixel_size, infobar=parse_infobar(args.infobar)
+        args.file, pixel_size=args.pixel_size, infobar=parse_infobar(args.infobar),
+        scale_bar=args.scale_bar,
     )
     print("\n".join(describe(micrograph)))
     return 0

@@ -29,6 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gsd", type=float, help="geometric standard deviation of sizes")
     parser.add_argument("--coverage", type=float,
                         help="fraction of the area covered by particles, 0-0.9 (default: random)")
+    parser.add_argument("--scale-bars", action="store_true",
+                        help="draw a true scale bar (label / pixel size long) into every image "
+                             "instead of storing the pixel size; truth in scale_bars.csv")
     parser.add_argument("--workers", type=int, default=2, help="processes (default: 2)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -70,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed, style=style,
         outlines_dir=str(Path(args.outlines).resolve()) if args.outlines else None,
         pixel_size_nm=pixel_nm, median_nm=args.median_nm, gsd=args.gsd, coverage=args.coverage,
+        scale_bars=args.scale_bars,
     )
     write_dataset(out, args.n, opts, workers=max(1, args.workers), progress=not args.quiet)
     if not args.quiet:

@@ -170,7 +170,8 @@ def evaluate_images(
         if unit is not None and cfg.unit != unit:
             raw, cal = (name, first) if cfg.unit == "px" else (first, name)
             raise InputError(f"image {raw!r} has no pixel size while {cal!r} has one, so sizes "
-                             "cannot be pooled; pass --pixel-size or score them separately")
+                             "cannot be pooled; pass --pixel-size, --scale-bar none or score them "
+                             "separately")
         unit, first = cfg.unit, first or name
         truth = remove_small(truth, config.min_area)
         pred = remove_small(pred, config.min_area)

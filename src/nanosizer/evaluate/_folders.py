@@ -55,7 +55,7 @@ def _load(source, shape=None) -> np.ndarray:
 
 def predict_images(
     images: str | Path, names: list[str], method: str, model: str | Path | None = None,
-    *, pixel_size=None, infobar="auto",
+    *, pixel_size=None, infobar="auto", scale_bar="auto",
 ) -> Iterator[tuple[str, object, np.ndarray]]:
     """Segment the images whose stems are in ``names``; yields (stem, micrograph, labels)."""
     from ..io import expand_paths, read_micrograph
@@ -66,7 +66,8 @@ def predict_images(
     if missing:
         raise InputError(f"{images}: no image for truth {missing[0]!r} ({len(missing)} missing)")
     for name in names:
-        micrograph = read_micrograph(files[name], pixel_size=pixel_size, infobar=infobar)
+        micrograph = read_micrograph(files[name], pixel_size=pixel_size, infobar=infobar,
+                                     scale_bar=scale_bar)
         yield name, micrograph, np.asarray(segment(micrograph, method, model=model))
 
 
@@ -79,6 +80,7 @@ def evaluate_folders(
     model: str | Path | None = None,
     config: EvaluateConfig | None = None,
     infobar="auto",
+    scale_bar="auto",
     labels_out: str | Path | None = None,
 ) -> Evaluation:
     """Score predictions against the truth for every image that has a truth file.
@@ -98,6 +100,9 @@ def evaluate_folders(
         images, a results folder's ``run.json`` or a ``synth`` set's ``truth.csv``).
     infobar : 'auto', 'none' or int
         Info-bar handling when reading ``images`` (its rows are left out of the scores).
+    scale_bar : 'auto' or 'none'
+        Whether a scale bar read from ``images`` calibrates them (and is left out of the
+        scores) when they have no metadata.
     labels_out : str or Path, optional
         Folder for the predicted label images (``<stem>.tif``) when segmenting ``images``.
 
@@ -131,7 +136,7 @@ def evaluate_folders(
     def predicted():
         for name, micrograph, labels in predict_images(
             images, names, method or "classical", model,
-            pixel_size=config.pixel_size_nm, infobar=infobar,
+            pixel_size=config.pixel_size_nm, infobar=infobar, scale_bar=scale_bar,
         ):
             if labels_out is not None:
                 _write_labels(Path(labels_out) / f"{name}.tif", labels)

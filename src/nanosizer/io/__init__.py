@@ -7,6 +7,7 @@ from ._infobar import detect_infobar
 from ._micrograph import Micrograph
 from ._paths import expand_paths
 from ._read import read_micrograph, read_pixel_size
+from ._scalebar import ScaleBar, parse_scale_label, read_scale_bar
 from ._staging import StagedDir, prepare_output_dir, staged_output_dir
 from ._write import (
     atomic_write,
@@ -25,6 +26,7 @@ __all__ = [
     "PNG_PIXEL_SIZE_KEY",
     "Micrograph",
     "PixelSize",
+    "ScaleBar",
     "StagedDir",
     "atomic_write",
     "atomic_write_bytes",
@@ -33,9 +35,11 @@ __all__ = [
     "expand_paths",
     "output_error",
     "parse_length_nm",
+    "parse_scale_label",
     "prepare_output_dir",
     "read_micrograph",
     "read_pixel_size",
+    "read_scale_bar",
     "staged_output_dir",
     "write_json",
     "write_label_image",

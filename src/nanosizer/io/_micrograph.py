@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ._calibration import PixelSize
+from ._scalebar import ScaleBar
 
 __all__ = ["Micrograph"]
 
@@ -29,6 +30,9 @@ class Micrograph:
         analysis.  None when there is no info bar.
     metadata : dict
         Reader facts worth keeping (format, original dtype, vendor).
+    scale_bar : ScaleBar or None
+        The scale bar read from the image (None when not looked for); when read, the bar and
+        its label are left out of the analysis.
     """
 
     data: np.ndarray
@@ -36,6 +40,7 @@ class Micrograph:
     path: Path | None = None
     infobar_top: int | None = None
     metadata: dict = field(default_factory=dict)
+    scale_bar: ScaleBar | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -49,10 +54,17 @@ class Micrograph:
 
     @property
     def analysis_mask(self) -> np.ndarray:
-        """(H, W) bool array, True where particles may be analysed (info bar excluded)."""
+        """(H, W) bool array, True where particles may be analysed.
+
+        The info bar and a scale bar that was read (with its label) are excluded.
+        """
         mask = np.ones(self.shape, dtype=bool)
         if self.infobar_top is not None:
             mask[self.infobar_top :] = False
+        region = self.scale_bar.region if self.scale_bar is not None else None
+        if region is not None:
+            top, left, bottom, right = region
+            mask[top:bottom, left:right] = False
         return mask
 
     @property

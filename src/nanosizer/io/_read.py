@@ -14,11 +14,15 @@ from ._grey import to_grey_float32
 from ._infobar import detect_infobar
 from ._metadata import calibration_from_sidecar
 from ._micrograph import Micrograph
+from ._scalebar import ScaleBar, read_scale_bar
 
 __all__ = ["read_micrograph", "read_pixel_size"]
 
 PixelSizeLike = Union[str, float, PixelSize, None]
 InfobarLike = Union[Literal["auto", "none"], int, None]
+ScaleBarLike = Literal["auto", "none"]
+
+DISAGREEMENT = 0.02  # metadata and scale bar differing by more than this give a warning
 
 _BARE_NUMBER = re.compile(r"^\s*[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?\s*$")
 
@@ -28,8 +32,9 @@ def read_micrograph(
     pixel_size: PixelSizeLike = None,
     infobar: InfobarLike = "auto",
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    scale_bar: ScaleBarLike = "auto",
 ) -> Micrograph:
-    """Read a micrograph, its pixel size and its info bar.
+    """Read a micrograph, its pixel size, its info bar and its scale bar.
 
     Parameters
     ----------
@@ -39,8 +44,9 @@ def read_micrograph(
     pixel_size : str, float, PixelSize or None, optional
         Overrides the file's calibration: text such as ``"7.34 nm"`` or ``"0.5 um"`` (text
         without a unit is nm, and its source says so), a number of nanometres, or a
-        PixelSize.  None uses the file's metadata (embedded, then a vendor sidecar file);
-        without any the image is uncalibrated (results in pixels).
+        PixelSize.  None uses the file's metadata (embedded, then a vendor sidecar file), then
+        the scale bar burnt into the image; without any the image is uncalibrated (results
+        in pixels).
     infobar : {"auto", "none"} or int, optional
         ``"auto"`` detects a microscope info bar at the bottom (:func:`detect_infobar`),
         ``"none"`` (or None) assumes there is none, an int is the first row of the bar.
@@ -48,6 +54,11 @@ def read_micrograph(
         Largest image (height x width) accepted, checked from the file's header before any
         pixel is decoded (EM formats: after decoding); None: no limit.  The default, 2**28
         px, fits a machine with 24 GB of memory.
+    scale_bar : {"auto", "none"}, optional
+        ``"auto"`` finds the scale bar and reads its label (:func:`read_scale_bar`): the bar
+        and label are left out of the analysis, and the bar calibrates the image when neither
+        ``pixel_size`` nor metadata does.  When metadata and bar differ by more than 2 %,
+        ``metadata["calibration_warning"]`` gives both.  ``"none"`` skips it.
 
     Returns
     -------
@@ -89,32 +100,97 @@ def read_micrograph(
     data = to_grey_float32(pixels, path, metadata)
     if file_size is None:
         file_size = calibration_from_sidecar(path)
-    size = user_size or file_size or PixelSize(None, "none")
     if user_size is not None and file_size is not None:
         metadata["file_pixel_size_nm"] = file_size.nm
     infobar_top = _infobar_top(infobar, data, path, metadata)
-    return Micrograph(data, size, path, infobar_top, metadata)
+    bar = _scale_bar(scale_bar, data, metadata)
+    size = choose_pixel_size(user_size, file_size, bar, metadata)
+    return Micrograph(data, size, path, infobar_top, metadata, scale_bar=bar)
 
 
-def read_pixel_size(path: str | os.PathLike,
-                    max_pixels: int | None = DEFAULT_MAX_PIXELS) -> PixelSize:
-    """The pixel size a file's metadata (embedded, then a vendor sidecar) gives, if any.
+def choose_pixel_size(user: PixelSize | None, file: PixelSize | None, bar: ScaleBar | None,
+                      metadata: dict) -> PixelSize:
+    """The pixel size to use: the user's, else the file's metadata, else the scale bar's.
 
-    Reads the file like :func:`read_micrograph` (same errors) without converting the pixels,
-    so that a batch can be checked for mixed calibration before any image is segmented.
+    Parameters
+    ----------
+    user, file : PixelSize or None
+        From ``--pixel-size`` and from the file's metadata.
+    bar : ScaleBar or None
+        The scale-bar reading (None when not looked for).
+    metadata : dict
+        Reader metadata; receives ``calibration_warning`` when the metadata and a read scale
+        bar differ by more than 2 %, and ``scale_bar_pixel_size_nm`` when a read bar is not
+        the source used.
 
     Returns
     -------
     PixelSize
-        Uncalibrated (``nm`` None) when the file has no pixel size.
+
+    Examples
+    --------
+    >>> meta = {}
+    >>> choose_pixel_size(None, PixelSize(7.34, "metadata"), None, meta).source
+    'metadata'
+    """
+    bar_nm = bar.pixel_size_nm if bar is not None else None
+    if bar_nm is not None and (user is not None or file is not None):
+        metadata["scale_bar_pixel_size_nm"] = bar_nm
+    if bar_nm is not None and file is not None and file.nm is not None:
+        diff = abs(bar_nm - file.nm) / file.nm
+        if diff > DISAGREEMENT:
+            used = "--pixel-size" if user is not None else "the metadata"
+            metadata["calibration_warning"] = (
+                f"metadata gives {file.nm:g} nm/px but the scale bar {bar.describe()} "
+                f"({diff:.1%} apart); {used} is used - check which is right")
+    if user is not None:
+        return user
+    if file is not None:
+        return file
+    if bar_nm is not None:
+        return PixelSize(bar_nm, f'scale bar ("{bar.label}" = {bar.bar.length_px:.2f} px)')
+    return PixelSize(None, "none")
+
+
+def _scale_bar(mode: ScaleBarLike, data, metadata: dict) -> ScaleBar | None:
+    if mode == "none":
+        metadata["scale_bar"] = {"status": "not looked for (disabled)"}
+        return None
+    if mode != "auto":
+        raise InputError(f"scale_bar must be 'auto' or 'none', got {mode!r}")
+    bar = read_scale_bar(data)
+    metadata["scale_bar"] = bar.to_dict()
+    return bar
+
+
+def read_pixel_size(path: str | os.PathLike,
+                    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+                    scale_bar: ScaleBarLike = "auto") -> PixelSize:
+    """The pixel size a file's metadata (embedded, then a vendor sidecar) or scale bar gives.
+
+    Reads the file like :func:`read_micrograph` (same errors), converting the pixels only when
+    the metadata has no pixel size and the scale bar must be read, so that a batch can be
+    checked for mixed calibration before any image is segmented.
+
+    Returns
+    -------
+    PixelSize
+        Uncalibrated (``nm`` None) when neither the metadata nor a scale bar gives one.
     """
     path = Path(path)
     _check_file(path)
     try:
         _, file_size, _ = decode(path, max_pixels)
     except Exception:  # noqa: BLE001 - read_micrograph gives the proper message
-        return read_micrograph(path, infobar="none", max_pixels=max_pixels).pixel_size
-    return file_size or calibration_from_sidecar(path) or PixelSize(None, "none")
+        file_size = None
+    else:
+        file_size = file_size or calibration_from_sidecar(path)
+        if file_size is not None:
+            return file_size
+        if scale_bar == "none":
+            return PixelSize(None, "none")
+    return read_micrograph(path, infobar="none", max_pixels=max_pixels,
+                           scale_bar=scale_bar).pixel_size
 
 
 def _check_file(path: Path) -> None:

@@ -31,6 +31,9 @@ class AnalyzeConfig:
         Override of every image's pixel size, e.g. ``"7.34 nm"``; None reads it from the file.
     infobar : 'auto', 'none' or int
         Info-bar handling: detect it, ignore it, or exclude the rows from this index on.
+    scale_bar : {'auto', 'none'}
+        Find the scale bar (left out of the segmentation; calibrates images that have neither
+        ``pixel_size`` nor metadata), or not.
     include_border : bool
         Keep particles touching the image border or info bar in the statistics.
     min_area_px : int
@@ -58,6 +61,7 @@ class AnalyzeConfig:
     measure: str = "feret_min"
     pixel_size: str | None = None
     infobar: str | int = "auto"
+    scale_bar: str = "auto"
     include_border: bool = False
     min_area_px: int = 0
     zoom: float | None = None
@@ -80,6 +84,8 @@ class AnalyzeConfig:
             raise ValueError(f"measure must be one of {', '.join(MEASURES)}, got {self.measure!r}")
         if not (isinstance(self.infobar, int) or self.infobar in ("auto", "none")):
             raise ValueError(f"infobar must be 'auto', 'none' or a row index, got {self.infobar!r}")
+        if self.scale_bar not in ("auto", "none"):
+            raise ValueError(f"scale_bar must be 'auto' or 'none', got {self.scale_bar!r}")
         if self.zoom is not None and not 0.05 <= self.zoom <= 4:
             raise ValueError(f"zoom must be between 0.05 and 4, got {self.zoom}")
         if self.min_area_px < 0 or self.n_boot < 0 or not 0 < self.ci < 1:

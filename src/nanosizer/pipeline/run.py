@@ -111,7 +111,7 @@ def analyze_image(path: Path, config: AnalyzeConfig, *, return_segmentation: boo
     from .provenance import model_record
 
     mg = read_micrograph(path, pixel_size=config.pixel_size, infobar=config.infobar,
-                         max_pixels=config.max_pixels)
+                         max_pixels=config.max_pixels, scale_bar=config.scale_bar)
     seg = segment_details(mg, config.method, model=config.model, zoom=config.zoom)
     labels = relabel_min_area(seg.labels, config.min_area_px)
     info = {**model_record(config.method, config.model, config.zoom), **seg.to_dict()}
@@ -181,7 +181,7 @@ def _check_calibration(paths: Sequence[Path], config: AnalyzeConfig) -> None:
     raw: Path | None = None
     for path in paths:
         try:
-            known = read_pixel_size(path, config.max_pixels).calibrated
+            known = read_pixel_size(path, config.max_pixels, config.scale_bar).calibrated
         except InputError:
             continue  # reported with the other failures when the image is analysed
         if known:
@@ -191,7 +191,7 @@ def _check_calibration(paths: Sequence[Path], config: AnalyzeConfig) -> None:
         if calibrated is not None and raw is not None:
             raise InputError(
                 f"{raw} has no pixel size while {calibrated} has one, so sizes cannot be "
-                "pooled; pass --pixel-size or analyse it separately"
+                "pooled; pass --pixel-size (or --scale-bar none) or analyse it separately"
             )
 
 
@@ -211,7 +211,7 @@ def _common_unit(records: Sequence[ImageRecord]) -> str:
         raw = next(r for r in records if r.pixel_size["unit"] == "px")
         raise InputError(
             f"{raw.path} has no pixel size while other images do, so sizes cannot be pooled; "
-            "pass --pixel-size or analyse it separately"
+            "pass --pixel-size (or --scale-bar none) or analyse it separately"
         )
     return units.pop() if units else "px"
 

@@ -30,6 +30,7 @@ class Options:
     median_nm: float | None = None
     gsd: float | None = None
     coverage: float | None = None
+    scale_bars: bool = False
 
 
 def config_for(index: int, opts: Options) -> tuple[SynthConfig, np.random.Generator]:
@@ -49,7 +50,10 @@ def config_for(index: int, opts: Options) -> tuple[SynthConfig, np.random.Genera
     ac = cfg.arrangement
     if opts.coverage is not None:
         ac = dataclasses.replace(ac, coverage=opts.coverage)
-    return dataclasses.replace(cfg, particles=pc, arrangement=ac), rng
+    cfg = dataclasses.replace(cfg, particles=pc, arrangement=ac)
+    if opts.scale_bars:  # a distractor bar of random length would contradict the true one
+        cfg = dataclasses.replace(cfg, overlay=dataclasses.replace(cfg.overlay, scalebar=False))
+    return cfg, rng
 
 
 def png_calibration(pixel_size_nm: float):
@@ -71,8 +75,18 @@ def _write_one(index: int, out: str, opts: Options):
     sample = generate(cfg, rng)
     name = f"synth_{index:04d}" if index < 10000 else f"synth_{index}"
     img8 = np.round(sample.image * 255).astype(np.uint8)
-    Image.fromarray(img8).save(Path(out) / "images" / f"{name}.png",
-                               pnginfo=png_calibration(cfg.particles.pixel_size_nm))
+    bar = None
+    if opts.scale_bars:  # the bar is then the only calibration: no PNG pixel-size chunk
+        from ._scalebar import draw_scale_bar
+
+        img8, truth_bar = draw_scale_bar(img8, cfg.particles.pixel_size_nm,
+                                         np.random.default_rng([opts.seed, index, 19]))
+        bar = {"image": name, "pixel_size_nm": cfg.particles.pixel_size_nm,
+               **truth_bar.to_dict()}
+        Image.fromarray(img8).save(Path(out) / "images" / f"{name}.png")
+    else:
+        Image.fromarray(img8).save(Path(out) / "images" / f"{name}.png",
+                                   pnginfo=png_calibration(cfg.particles.pixel_size_nm))
     dtype = np.uint16 if sample.labels.max() < 65536 else np.uint32
     tifffile.imwrite(Path(out) / "labels" / f"{name}.tif", sample.labels.astype(dtype),
                      compression="zlib")
@@ -80,7 +94,7 @@ def _write_one(index: int, out: str, opts: Options):
     truth.insert(0, "image", name)
     truth.insert(1, "modality", cfg.imaging.modality)
     truth.insert(2, "pixel_size_nm", cfg.particles.pixel_size_nm)
-    return truth, json.dumps({"image": name, **dataclasses.asdict(cfg)})
+    return truth, json.dumps({"image": name, **dataclasses.asdict(cfg)}), bar
 
 
 def write_dataset(out: Path, n: int, opts: Options, *, workers: int = 2,
@@ -88,7 +102,9 @@ def write_dataset(out: Path, n: int, opts: Options, *, workers: int = 2,
     """Render ``n`` images into ``out/images``, ``out/labels``, ``out/truth.csv``.
 
     Each PNG carries its pixel size (text chunk ``pixel_size_nm``), so reading it gives the
-    calibration of ``truth.csv``.
+    calibration of ``truth.csv``.  With ``opts.scale_bars`` each image instead gets a true
+    scale bar (:func:`nanosizer.synth._scalebar.draw_scale_bar`) and no pixel-size chunk, and
+    ``out/scale_bars.csv`` lists every bar's label, true length and style.
 
     Image ``i`` depends only on ``(opts, i)``: the same options give identical files whatever
     the number of workers.  ``out/configs.jsonl`` records every image's configuration.
@@ -117,3 +133,5 @@ def write_dataset(out: Path, n: int, opts: Options, *, workers: int = 2,
     bar.close()
     pd.concat([r[0] for r in results], ignore_index=True).to_csv(out / "truth.csv", index=False)
     (out / "configs.jsonl").write_text("\n".join(r[1] for r in results) + "\n")
+    if opts.scale_bars:
+        pd.DataFrame([r[2] for r in results]).to_csv(out / "scale_bars.csv", index=False)
