@@ -164,7 +164,8 @@ def test_png_without_metadata_is_calibrated_by_its_bar(tmp_path):
     pytest.importorskip("rapidocr_onnxruntime")
     path = tmp_path / "bar.png"
     Image.fromarray(_labelled("200 nm", 120).astype(np.uint8)).save(path)
-    mg = read_micrograph(path)
+    assert read_micrograph(path).pixel_size.nm is None  # reading bars is opt-in
+    mg = read_micrograph(path, scale_bar="auto")
     assert mg.pixel_size.nm == pytest.approx(200 / 120, rel=1e-5)
     assert mg.pixel_size.source == 'scale bar ("200 nm" = 120.00 px)'
     assert mg.metadata["scale_bar"]["status"] == "read"
@@ -177,7 +178,7 @@ def test_bam_frames_saved_without_metadata_give_7_34_nm(shared_data, tmp_path):
     for tif in sorted((shared_data / "bam-tio2" / "sem").glob("*.tif"))[:1]:
         png = tmp_path / f"{tif.stem}.png"
         Image.open(tif).convert("L").save(png)
-        mg = read_micrograph(png)
+        mg = read_micrograph(png, scale_bar="auto")
         assert mg.pixel_size.source.startswith("scale bar")
         assert mg.pixel_size.nm == pytest.approx(7.34375, rel=0.01)
         assert read_micrograph(tif).pixel_size.source.startswith("metadata")

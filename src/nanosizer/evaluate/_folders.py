@@ -55,7 +55,7 @@ def _load(source, shape=None) -> np.ndarray:
 
 def predict_images(
     images: str | Path, names: list[str], method: str, model: str | Path | None = None,
-    *, pixel_size=None, infobar="auto", scale_bar="auto",
+    *, pixel_size=None, infobar="auto", scale_bar="none",
 ) -> Iterator[tuple[str, object, np.ndarray]]:
     """Segment the images whose stems are in ``names``; yields (stem, micrograph, labels)."""
     from ..io import expand_paths, read_micrograph
@@ -80,7 +80,7 @@ def evaluate_folders(
     model: str | Path | None = None,
     config: EvaluateConfig | None = None,
     infobar="auto",
-    scale_bar="auto",
+    scale_bar="none",
     labels_out: str | Path | None = None,
 ) -> Evaluation:
     """Score predictions against the truth for every image that has a truth file.

@@ -32,7 +32,7 @@ def read_micrograph(
     pixel_size: PixelSizeLike = None,
     infobar: InfobarLike = "auto",
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
-    scale_bar: ScaleBarLike = "auto",
+    scale_bar: ScaleBarLike = "none",
 ) -> Micrograph:
     """Read a micrograph, its pixel size, its info bar and its scale bar.
 
@@ -58,7 +58,9 @@ def read_micrograph(
         ``"auto"`` finds the scale bar and reads its label (:func:`read_scale_bar`): the bar
         and label are left out of the analysis, and the bar calibrates the image when neither
         ``pixel_size`` nor metadata does.  When metadata and bar differ by more than 2 %,
-        ``metadata["calibration_warning"]`` gives both.  ``"none"`` skips it.
+        ``metadata["calibration_warning"]`` gives both.  ``"none"`` (default) skips it: the
+        reader still misreads some bar styles (framed bars, thin end ticks), so reading is
+        opt-in.
 
     Returns
     -------
@@ -165,7 +167,7 @@ def _scale_bar(mode: ScaleBarLike, data, metadata: dict) -> ScaleBar | None:
 
 def read_pixel_size(path: str | os.PathLike,
                     max_pixels: int | None = DEFAULT_MAX_PIXELS,
-                    scale_bar: ScaleBarLike = "auto") -> PixelSize:
+                    scale_bar: ScaleBarLike = "none") -> PixelSize:
     """The pixel size a file's metadata (embedded, then a vendor sidecar) or scale bar gives.
 
     Reads the file like :func:`read_micrograph` (same errors), converting the pixels only when

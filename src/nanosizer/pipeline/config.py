@@ -33,7 +33,7 @@ class AnalyzeConfig:
         Info-bar handling: detect it, ignore it, or exclude the rows from this index on.
     scale_bar : {'auto', 'none'}
         Find the scale bar (left out of the segmentation; calibrates images that have neither
-        ``pixel_size`` nor metadata), or not.
+        ``pixel_size`` nor metadata), or not (default; reading bars is opt-in).
     include_border : bool
         Keep particles touching the image border or info bar in the statistics.
     min_area_px : int
@@ -61,7 +61,7 @@ class AnalyzeConfig:
     measure: str = "feret_min"
     pixel_size: str | None = None
     infobar: str | int = "auto"
-    scale_bar: str = "auto"
+    scale_bar: str = "none"
     include_border: bool = False
     min_area_px: int = 0
     zoom: float | None = None
