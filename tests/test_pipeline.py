@@ -345,3 +345,26 @@ def test_run_json_records_model_checksum_zoom_and_thresholds(disc_image, tmp_pat
     seg3 = json.loads((tmp_path / "classical" / "run.json").read_text())["images"][0]
     assert seg3["segmentation"]["method"] == "classical"
     assert seg3["segmentation"]["weights_sha256"] is None
+
+
+def test_decoder_option_switches_the_instance_decoder(tmp_path, capsys):
+    from nanosizer.cli.main import main
+    from nanosizer.segment.cnn import decoder_thresholds
+
+    stored = decoder_thresholds("unet", "watershed")
+    centres = decoder_thresholds("unet", "centres")
+    assert stored.decoder == "watershed" and centres.decoder == "centres"
+    assert main(["analyze", "--sample", "--decoder", "centres", "--no-overlays",
+                 "--out", str(tmp_path / "c")]) == 0
+    run = json.loads((tmp_path / "c" / "run.json").read_text())
+    record = next(iter(run["images"].values())) if isinstance(run["images"], dict) else run["images"][0]
+    assert record["segmentation"]["settings"]["decoder"] == "centres"
+    assert record["segmentation"]["settings"]["vote_density"] == centres.vote_density
+    # a model without centre offsets: refused before any image is read, nothing written
+    capsys.readouterr()
+    assert main(["analyze", "--sample", "--method", "multiresunet", "--decoder", "centres",
+                 "--out", str(tmp_path / "m")]) == 2
+    assert "centre offsets" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
+    with pytest.raises(ValueError, match="decoder"):
+        AnalyzeConfig(method="classical", decoder="centres")

@@ -46,6 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="keep particles touching the image border or info bar in statistics")
     parser.add_argument("--min-area", type=int, default=0, metavar="PX",
                         help="drop particles smaller than this many pixels")
+    parser.add_argument("--decoder", choices=("watershed", "centres", "hybrid"),
+                        help="CNN methods: how touching particles are separated (default: the "
+                             "model's; the default UNet: watershed).  centres: by the network's "
+                             "centre votes, better on dense agglomerates of small particles "
+                             "(BAM TiO2: F1 0.733 vs 0.690), worse on large textured ones")
     parser.add_argument("--zoom", type=float, metavar="FACTOR",
                         help="CNN methods: rescale the image before the network, e.g. 0.25 when "
                              "particles are ~4x larger than the model's training sizes "
@@ -94,11 +99,11 @@ def run(args: argparse.Namespace) -> int:
             method=args.method, model=args.model, measure=args.measure, pixel_size=args.pixel_size,
             infobar=parse_infobar(args.infobar), scale_bar=args.scale_bar,
             include_border=args.include_border,
-            min_area_px=args.min_area, zoom=args.zoom, excel=args.excel,
+            min_area_px=args.min_area, zoom=args.zoom, decoder=args.decoder, excel=args.excel,
             overlays=not args.no_overlays, seed=args.seed, max_pixels=args.max_pixels or None,
         )
     except ValueError as exc:
-        option = next((f"--{name.replace('_', '-')}" for name in ("seed", "max_pixels", "zoom")
+        option = next((f"--{name.replace('_', '-')}" for name in ("seed", "max_pixels", "zoom", "decoder")
                        if str(exc).startswith(name)), "bad option")
         raise InputError(f"{option}: {exc}") from None
     if args.workers < 1:

@@ -41,6 +41,9 @@ class AnalyzeConfig:
     zoom : float or None
         CNN methods: scale applied before the network (below 1 for particles much larger than
         the model's training range); None chooses it automatically.
+    decoder : str or None
+        CNN methods: instance decoder other than the model's own (``'watershed'``,
+        ``'centres'``, ``'hybrid'``); None uses the model's.
     n_boot : int
         Bootstrap resamples for the confidence intervals.
     ci : float
@@ -65,6 +68,7 @@ class AnalyzeConfig:
     include_border: bool = False
     min_area_px: int = 0
     zoom: float | None = None
+    decoder: str | None = None
     n_boot: int = 2000
     ci: float = 0.95
     seed: int = 0
@@ -86,6 +90,10 @@ class AnalyzeConfig:
             raise ValueError(f"infobar must be 'auto', 'none' or a row index, got {self.infobar!r}")
         if self.scale_bar not in ("auto", "none"):
             raise ValueError(f"scale_bar must be 'auto' or 'none', got {self.scale_bar!r}")
+        if self.decoder is not None and self.decoder not in ("watershed", "centres", "hybrid"):
+            raise ValueError(f"decoder must be watershed, centres or hybrid, got {self.decoder!r}")
+        if self.decoder is not None and self.method == "classical":
+            raise ValueError("decoder is for the CNN methods; drop it or choose method 'unet'")
         if self.zoom is not None and not 0.05 <= self.zoom <= 4:
             raise ValueError(f"zoom must be between 0.05 and 4, got {self.zoom}")
         if self.min_area_px < 0 or self.n_boot < 0 or not 0 < self.ci < 1:

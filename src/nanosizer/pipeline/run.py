@@ -112,7 +112,8 @@ def analyze_image(path: Path, config: AnalyzeConfig, *, return_segmentation: boo
 
     mg = read_micrograph(path, pixel_size=config.pixel_size, infobar=config.infobar,
                          max_pixels=config.max_pixels, scale_bar=config.scale_bar)
-    seg = segment_details(mg, config.method, model=config.model, zoom=config.zoom)
+    seg = segment_details(mg, config.method, model=config.model, zoom=config.zoom,
+                          decoder=config.decoder)
     labels = relabel_min_area(seg.labels, config.min_area_px)
     info = {**model_record(config.method, config.model, config.zoom), **seg.to_dict()}
     info["detection_limit_px"] = round(max(seg.detection_limit_px,
@@ -196,13 +197,16 @@ def _check_calibration(paths: Sequence[Path], config: AnalyzeConfig) -> None:
 
 
 def _check_model(config: AnalyzeConfig) -> None:
-    """InputError before any image is read when the CNN model folder is not a valid model."""
+    """InputError before any image is read when the CNN model folder is not a valid model
+    (or lacks the outputs ``config.decoder`` needs)."""
     if config.method == "classical":
         return
     from ..nn import load_model
-    from ..segment.cnn import resolve_model
+    from ..segment.cnn import decoder_thresholds, resolve_model
 
     load_model(resolve_model(config.model or config.method), device="cpu")
+    if config.decoder is not None:
+        decoder_thresholds(config.model or config.method, config.decoder)
 
 
 def _common_unit(records: Sequence[ImageRecord]) -> str:

@@ -66,10 +66,13 @@ def segment_details(
     model: str | Path | None = None,
     config: Any = None,
     zoom: float | None = None,
+    decoder: str | None = None,
 ):
     """:func:`segment` with the zoom, settings and detection limit of the segmentation.
 
-    Same parameters as :func:`segment`.
+    Same parameters as :func:`segment`, and ``decoder``: CNN methods, an instance decoder other
+    than the model's own (``'watershed'``, ``'centres'``, ``'hybrid'``;
+    :func:`nanosizer.segment.cnn.decoder_thresholds`).
 
     Returns
     -------
@@ -95,7 +98,7 @@ def segment_details(
     from .cnn import segment_cnn_details
 
     return segment_cnn_details(micrograph, model=model if model is not None else method,
-                               scale=zoom)
+                               scale=zoom, decoder=decoder)
 
 
 class _CallableModule(types.ModuleType):

@@ -29,6 +29,7 @@ log = logging.getLogger("nanosizer.segment")
 
 __all__ = [
     "SHIPPED_MODELS", "ZOOMS", "resolve_model", "segment_cnn", "segment_cnn_details",
+    "decoder_thresholds",
     "cnn_probabilities",
     "auto_zoom", "choose_zoom", "median_diameter", "segmentation_maps", "zoom_thresholds",
 ]
@@ -297,6 +298,37 @@ def segment_cnn(
                                thresholds=thresholds).labels
 
 
+def decoder_thresholds(model: str | Path, decoder: str, device: str | None = None
+                       ) -> InstanceThresholds:
+    """The thresholds a model uses with another instance ``decoder``.
+
+    The stored thresholds when they are for ``decoder``; else the model's
+    ``thresholds_validation_tuned`` when those are (the default UNet keeps its centre-vote
+    thresholds there); else the stored ones with the decoder replaced.
+
+    Raises
+    ------
+    InputError
+        If the decoder needs centre offsets and the model does not predict them.
+    """
+    from .instances import DECODERS
+
+    if decoder not in DECODERS:
+        raise InputError(f"unknown decoder {decoder!r}; choose one of {', '.join(DECODERS)}")
+    loaded = _load(str(resolve_model(model)), device)
+    stored = _stored_thresholds(loaded)
+    if stored.decoder == decoder:
+        return stored
+    if decoder != "watershed" and getattr(loaded.net, "out_channels", 3) != 5:
+        raise InputError(f"the {decoder} decoder needs a model with centre offsets; model "
+                         f"{model} has none (use --decoder watershed or train one with "
+                         "--centre-offsets)")
+    tuned = loaded.metadata.get("thresholds_validation_tuned")
+    if tuned and tuned.get("decoder") == decoder:
+        return InstanceThresholds.from_dict(tuned)
+    return dataclasses.replace(stored, decoder=decoder)
+
+
 def segment_cnn_details(
     micrograph,
     model: str | Path = "unet",
@@ -305,10 +337,12 @@ def segment_cnn_details(
     device: str | None = None,
     scale: float | None = None,
     thresholds: InstanceThresholds | None = None,
+    decoder: str | None = None,
 ) -> Segmentation:
     """:func:`segment_cnn` with the zoom, the applied thresholds and the detection limit.
 
-    Same parameters as :func:`segment_cnn`.
+    Same parameters as :func:`segment_cnn`, and ``decoder``: an instance decoder other than
+    the model's own (:func:`decoder_thresholds`; ignored when ``thresholds`` are given).
 
     Returns
     -------
@@ -317,6 +351,8 @@ def segment_cnn_details(
         area filters at this image's scale and the model's stored ``detection_limit_px``
         (network px, divided by the zoom).
     """
+    if thresholds is None and decoder is not None:
+        thresholds = decoder_thresholds(model, decoder, device)
     probs, thresholds, zoom = segmentation_maps(micrograph, model, tile=tile, device=device,
                                                 scale=scale, thresholds=thresholds,
                                                 return_zoom=True)
