@@ -360,6 +360,17 @@ def test_decoder_option_switches_the_instance_decoder(tmp_path, capsys):
     record = next(iter(run["images"].values())) if isinstance(run["images"], dict) else run["images"][0]
     assert record["segmentation"]["settings"]["decoder"] == "centres"
     assert record["segmentation"]["settings"]["vote_density"] == centres.vote_density
+    # the detection limit is that of the decoder used (the default UNet stores one per decoder)
+    from nanosizer.nn import load_metadata
+    from nanosizer.segment.cnn import resolve_model
+
+    limits = load_metadata(resolve_model("unet"))["detection_limit_px_by_decoder"]
+    assert limits["centres"] < limits["watershed"]
+    from nanosizer.segment.limits import detection_limit_px
+
+    seg = record["segmentation"]
+    expected = detection_limit_px(seg["settings"]["area_floor_px"], limits["centres"], seg["zoom"])
+    assert seg["detection_limit_px"] == pytest.approx(expected, abs=1e-3)  # rounded in run.json
     # a model without centre offsets: refused before any image is read, nothing written
     capsys.readouterr()
     assert main(["analyze", "--sample", "--method", "multiresunet", "--decoder", "centres",

@@ -349,7 +349,8 @@ def segment_cnn_details(
     Segmentation
         ``labels`` exactly as :func:`segment_cnn` returns them; ``detection_limit_px`` from the
         area filters at this image's scale and the model's stored ``detection_limit_px``
-        (network px, divided by the zoom).
+        (network px, divided by the zoom; ``detection_limit_px_by_decoder`` when the model
+        stores one for the decoder used).
     """
     if thresholds is None and decoder is not None:
         thresholds = decoder_thresholds(model, decoder, device)
@@ -362,7 +363,9 @@ def segment_cnn_details(
     if floor > max(thresholds.min_area, 1):
         labels = relabel_min_area(labels, floor)
     loaded = _load(str(resolve_model(model)), device)
-    limit = detection_limit_px(floor, loaded.metadata.get("detection_limit_px"), zoom)
+    by_decoder = loaded.metadata.get("detection_limit_px_by_decoder") or {}
+    model_limit = by_decoder.get(thresholds.decoder, loaded.metadata.get("detection_limit_px"))
+    limit = detection_limit_px(floor, model_limit, zoom)
     settings = {**thresholds.to_dict(), "area_floor_px": int(floor)}
     return Segmentation(labels, limit, zoom, settings)
 
