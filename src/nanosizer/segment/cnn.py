@@ -102,7 +102,7 @@ def _resize(array: np.ndarray, shape: tuple[int, int], order: int) -> np.ndarray
 
 def _normalized(loaded, image: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
     """The image normalised as the model's training images were."""
-    from ..train.normalize import normalize_image
+    from ..normalize import normalize_image
 
     norm = loaded.metadata.get("normalization", {})
     return normalize_image(image, norm.get("low", 1.0), norm.get("high", 99.8), mask=mask)
