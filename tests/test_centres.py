@@ -171,3 +171,18 @@ def test_model_configs_written_before_the_offset_branch_still_load(tmp_path):
     cfg = json.loads((tmp_path / "old" / "config.json").read_text())
     assert "offset_channels" not in cfg["arch_kwargs"]
     assert load_model(tmp_path / "old").net.offset_channels == 0
+
+
+def test_hybrid_splits_what_the_watershed_merged_and_keeps_single_particles():
+    lab = _agglomerate(7, n=25)
+    maps = make_targets(lab, offsets=True)
+    maps[1] = 0.0  # no contact and one distance peak per blob: the watershed merges
+    maps[2] = make_targets((lab > 0).astype(np.int32))[2]
+    ws = probabilities_to_labels(maps, InstanceThresholds(min_area=4))
+    hybrid = probabilities_to_labels(maps, InstanceThresholds(decoder="hybrid", min_area=4))
+    assert hybrid.max() > ws.max()
+    assert score_instances(lab, hybrid)["f1"] > max(0.9, score_instances(lab, ws)["f1"] + 0.05)
+    # a lone particle voting for one centre stays whole
+    one = _discs((60, 60), [(30, 30)], [18])
+    assert probabilities_to_labels(make_targets(one, offsets=True),
+                                   InstanceThresholds(decoder="hybrid", min_area=4)).max() == 1
