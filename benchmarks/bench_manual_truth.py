@@ -173,21 +173,29 @@ def sweep_grid(base) -> dict:
     return {**grid, "min_relative_area": (0.0, 0.1, 0.2, 0.3)}
 
 
-def sweep(sc, items, cached, crop, nm, base):
-    """Coordinate descent over the post-processing thresholds from ``base``."""
-    grid = sweep_grid(base)
-    score = lambda t: quick_scores(sc, items, [to_labels(c, t) for c in cached], crop, nm)
+def coordinate_search(base, score, objective, show, rounds: int = 2):
+    """Coordinate descent over :func:`sweep_grid` from ``base``: ``score(thresholds)`` gives the
+    scores ``objective`` ranks (higher is better); the start and each improvement are printed
+    with ``show``."""
     best, best_s = base, score(base)
-    for _ in range(2):
-        for name, values in grid.items():
+    print(f"  start: {show(best_s)}", flush=True)
+    for _ in range(rounds):
+        for name, values in sweep_grid(base).items():
             for v in values:
                 t = replace(best, **{name: v})
                 s = score(t)
                 if objective(s) > objective(best_s) + 1e-9:
                     best, best_s = t, s
-                    print(f"  {name}={v}: F1 {s['f1']:.3f}, median {s['median_err']:+.1%}, "
-                          f"count x{s['count_ratio']:.2f}", flush=True)
+                    print(f"  {name}={v}: {show(s)}", flush=True)
     return best, best_s
+
+
+def sweep(sc, items, cached, crop, nm, base):
+    """Coordinate descent over the post-processing thresholds from ``base`` on one set."""
+    return coordinate_search(
+        base, lambda t: quick_scores(sc, items, [to_labels(c, t) for c in cached], crop, nm),
+        objective, lambda s: (f"F1 {s['f1']:.3f}, median {s['median_err']:+.1%}, "
+                              f"count x{s['count_ratio']:.2f}"))
 
 
 def acceptance_scores(set_folder: Path, items, preds, labels_out: Path | None) -> dict:

@@ -84,17 +84,7 @@ def main() -> None:
     best = _stored_thresholds(_load(str(resolve_model(args.model)), None))
     if args.thresholds:
         best = replace(best, **json.loads(args.thresholds))
-    best_s = score(best)
-    print("start:", show(best_s), flush=True)
-    grid = bench.sweep_grid(best)
-    for _ in range(args.rounds):
-        for name, values in grid.items():
-            for v in values:
-                t = replace(best, **{name: v})
-                s = score(t)
-                if total(s) > total(best_s) + 1e-9:
-                    best, best_s = t, s
-                    print(f"  {name}={v}: {show(s)}", flush=True)
+    best, best_s = bench.coordinate_search(best, score, total, show, args.rounds)
     print("best:", show(best_s))
     print("best thresholds:", json.dumps(best.to_dict()))
 

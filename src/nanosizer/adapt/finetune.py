@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from ..segment.centres import predicts_offsets
 from .pseudo import IGNORE
 
 __all__ = ["FinetuneConfig", "MixedSource", "PairCrops", "finetune", "tune_and_save",
@@ -206,7 +207,7 @@ def finetune(net: torch.nn.Module, pairs: Sequence[Pair], config: FinetuneConfig
         net.to(memory_format=torch.channels_last)
     tcfg = config.train_config(net.arch)
     optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=1e-4)
-    crops = PairCrops(pairs, config, synthetic, offsets=getattr(net, "out_channels", 3) == 5)
+    crops = PairCrops(pairs, config, synthetic, offsets=predicts_offsets(net))
     loader = DataLoader(crops, batch_size=config.batch_size,
                         shuffle=False, drop_last=True, num_workers=0)
     state = TrainState()
@@ -248,8 +249,8 @@ def tune_and_save(folder: str | Path, net, val_pairs: Sequence[Pair], metadata: 
     Returns the validation scores.
     """
     from ..nn import save_model, select_device
-    from ..train import NORMALIZATION, TARGET_CHANNELS, evaluate, normalize_image, tune_thresholds
-    from ..train.targets import OFFSET_CHANNELS
+    from ..train import NORMALIZATION, evaluate, normalize_image, tune_thresholds
+    from ..train.targets import output_names
     from ..train.validate import default_thresholds, instance_f1
     from ..train.export import particle_diameters
 
@@ -271,9 +272,8 @@ def tune_and_save(folder: str | Path, net, val_pairs: Sequence[Pair], metadata: 
         thresholds = tuned if thresholds is None else thresholds
     else:
         thresholds, scores = thresholds or base, {"n_images": 0}
-    outputs = list(TARGET_CHANNELS) + (list(OFFSET_CHANNELS) if net.out_channels == 5 else [])
     full = {
-        "task": "instance-segmentation", "outputs": outputs,
+        "task": "instance-segmentation", "outputs": output_names(predicts_offsets(net)),
         "output_activation": "sigmoid", "normalization": dict(NORMALIZATION),
         "thresholds": thresholds.to_dict(), "particle_diameter_px": particle_diameters([*size_labels, *truths]),
         "finetune_config": {**asdict(config), "scale_range": list(config.scale_range)},

@@ -71,7 +71,7 @@ class SegmentationNet(nn.Module):
             raise ValueError(f"cannot drop outputs ({self.out_channels} -> {out_channels})")
         net = type(self)(**{**self.config, **changes, "out_channels": out_channels})
         new = net.state_dict()
-        state = {}
+        state = dict(new)  # new layers keep their initialisation
         for key, value in self.state_dict().items():
             if key not in new:
                 raise ValueError(f"cannot keep {key}: the new network has no such layer")
@@ -80,9 +80,6 @@ class SegmentationNet(nn.Module):
                 grown[: value.shape[0]] = value
                 value = grown
             state[key] = value
-        missing = [k for k in new if k not in state]
-        for key in missing:
-            state[key] = new[key]
         net.load_state_dict(state)
         return net
 

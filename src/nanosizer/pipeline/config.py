@@ -90,8 +90,12 @@ class AnalyzeConfig:
             raise ValueError(f"infobar must be 'auto', 'none' or a row index, got {self.infobar!r}")
         if self.scale_bar not in ("auto", "none"):
             raise ValueError(f"scale_bar must be 'auto' or 'none', got {self.scale_bar!r}")
-        if self.decoder is not None and self.decoder not in ("watershed", "centres", "hybrid"):
-            raise ValueError(f"decoder must be watershed, centres or hybrid, got {self.decoder!r}")
+        if self.decoder is not None:
+            from ..segment.instances import DECODERS
+
+            if self.decoder not in DECODERS:
+                raise ValueError(f"decoder must be one of {', '.join(DECODERS)}, "
+                                 f"got {self.decoder!r}")
         if self.decoder is not None and self.method == "classical":
             raise ValueError("decoder is for the CNN methods; drop it or choose method 'unet'")
         if self.zoom is not None and not 0.05 <= self.zoom <= 4:

@@ -32,10 +32,16 @@ from scipy import ndimage as ndi
 
 from ._labels import relabel_min_area
 
-__all__ = ["OFFSET_PX", "decode_offsets", "vote_density", "centres_to_labels"]
+__all__ = ["OFFSET_PX", "predicts_offsets", "decode_offsets", "vote_density", "centres_to_labels",
+           "refine_with_votes"]
 
 #: Offset (network px) that a sigmoid output of 1 stands for (0 -> -OFFSET_PX, 0.5 -> 0).
 OFFSET_PX: float = 64.0
+
+
+def predicts_offsets(net) -> bool:
+    """Whether a network has the two centre-offset outputs (five maps instead of three)."""
+    return getattr(net, "out_channels", 3) == 5
 
 
 def decode_offsets(encoded: np.ndarray, offset_px: float = OFFSET_PX) -> np.ndarray:
@@ -207,17 +213,32 @@ def centres_to_labels(outputs: np.ndarray, thresholds, *, mask: np.ndarray | Non
     fgmask = outputs[0] > t.foreground
     if mask is not None:
         fgmask &= mask
+    votes, centre = _voted_centres(fgmask, outputs, t)
+    labels = np.zeros(fgmask.shape, dtype=np.int32)
+    labels[fgmask] = centre
+    return _finish(labels, votes, fgmask, t)
+
+
+def _voted_centres(fgmask: np.ndarray, outputs: np.ndarray, t) -> tuple[np.ndarray, np.ndarray]:
+    """Where each mask pixel votes and the centre region its vote reaches (0: none).
+
+    Both in ``np.nonzero(fgmask)`` order; a vote outside every region reaches one within
+    ``3 * vote_sigma`` px.
+    """
     offsets = decode_offsets(outputs[3:5], t.offset_px)
     density, votes = vote_density(fgmask, offsets, t.vote_sigma, t.vote_steps)
     regions = _centre_regions(density, t.vote_density, t.vote_prominence)
-    labels = np.zeros(fgmask.shape, dtype=np.int32)
-    if regions.any():
-        reach = 2 * int(np.ceil(3.0 * max(t.vote_sigma, 1.0))) + 1
-        near = np.where(regions > 0, regions, ndi.maximum_filter(regions, size=reach))
-        labels[fgmask] = near[votes[0], votes[1]]
-        if t.vote_merge > 0:
-            labels = _merge_same_centre(labels, votes, fgmask, t.vote_merge)
-        labels = _largest_pieces(labels, fgmask)
+    reach = 2 * int(np.ceil(3.0 * max(t.vote_sigma, 1.0))) + 1
+    near = np.where(regions > 0, regions, ndi.maximum_filter(regions, size=reach))
+    return votes, near[votes[0], votes[1]]
+
+
+def _finish(labels: np.ndarray, votes: np.ndarray, fgmask: np.ndarray, t) -> np.ndarray:
+    """Merge particles voting for one centre, keep each one's largest piece, make the mask
+    pixels left over particles of their own, apply the area filters."""
+    if t.vote_merge > 0:
+        labels = _merge_same_centre(labels, votes, fgmask, t.vote_merge)
+    labels = _largest_pieces(labels, fgmask)
     orphans, n_orphans = ndi.label(fgmask & (labels == 0))
     if n_orphans:
         labels = np.where(orphans > 0, orphans + labels.max(), labels)
@@ -229,8 +250,8 @@ def refine_with_votes(labels: np.ndarray, outputs: np.ndarray, thresholds,
     """Split and merge watershed particles where the centre votes say so (``'hybrid'``).
 
     A particle whose pixels vote for two or more centre regions, each receiving at least
-    ``share`` times the votes of its most voted centre (and ``min_area``), is cut between them (its pixels go to the centre
-    they vote for; the rest to the piece around them); then touching particles whose mean votes
+    ``share`` times the votes of its most voted centre (and ``min_area``), is cut between them
+    (its pixels go to the centre they vote for; the rest to the piece around them); then touching particles whose mean votes
     coincide are merged (``vote_merge``, see :func:`centres_to_labels`).  The watershed's
     particles stand where the votes are unclear, which is where offsets of a network trained on
     other images are least reliable.
@@ -252,14 +273,10 @@ def refine_with_votes(labels: np.ndarray, outputs: np.ndarray, thresholds,
     """
     t = thresholds
     fgmask = labels > 0
-    offsets = decode_offsets(outputs[3:5], t.offset_px)
-    density, votes = vote_density(fgmask, offsets, t.vote_sigma, t.vote_steps)
-    regions = _centre_regions(density, t.vote_density, t.vote_prominence)
+    votes, centre = _voted_centres(fgmask, outputs, t)
+    centre = centre.astype(np.int64)
     lab = labels[fgmask].astype(np.int64)
-    reach = 2 * int(np.ceil(3.0 * max(t.vote_sigma, 1.0))) + 1
-    near = np.where(regions > 0, regions, ndi.maximum_filter(regions, size=reach))
-    centre = near[votes[0], votes[1]].astype(np.int64)
-    n_centres = int(regions.max()) + 1
+    n_centres = int(centre.max()) + 1 if centre.size else 1
     key = lab * n_centres + centre
     keys, counts = np.unique(key, return_counts=True)
     owner, part = keys // n_centres, keys % n_centres
@@ -275,18 +292,12 @@ def refine_with_votes(labels: np.ndarray, outputs: np.ndarray, thresholds,
         is_big = np.zeros(keys.size, bool)
         is_big[big] = True
         pixel_big = is_big[np.searchsorted(keys, key)]
+        # pixels of a split particle voting for none of its big centres stay 0 here and
+        # are given to the piece around them by _finish
         new = np.where(split & pixel_big, labels.max() + 1 + key, 0)
-        new = np.where(split & ~pixel_big, 0, new)  # filled from the pieces around them below
         flat = out[fgmask]
         flat[split] = new[split]
         out[fgmask] = flat
         ids = out > 0
         out[ids] = np.unique(out[ids], return_inverse=True)[1].ravel() + 1
-    out = out.astype(np.int32)
-    if t.vote_merge > 0:
-        out = _merge_same_centre(out, votes, fgmask, t.vote_merge)
-    out = _largest_pieces(out, fgmask)
-    orphans, n_orphans = ndi.label(fgmask & (out == 0))
-    if n_orphans:
-        out = np.where(orphans > 0, orphans + out.max(), out)
-    return relabel_min_area(out, t.min_area, t.min_relative_area)
+    return _finish(out.astype(np.int32), votes, fgmask, t)

@@ -311,6 +311,7 @@ def decoder_thresholds(model: str | Path, decoder: str, device: str | None = Non
     InputError
         If the decoder needs centre offsets and the model does not predict them.
     """
+    from .centres import predicts_offsets
     from .instances import DECODERS
 
     if decoder not in DECODERS:
@@ -319,7 +320,7 @@ def decoder_thresholds(model: str | Path, decoder: str, device: str | None = Non
     stored = _stored_thresholds(loaded)
     if stored.decoder == decoder:
         return stored
-    if decoder != "watershed" and getattr(loaded.net, "out_channels", 3) != 5:
+    if decoder != "watershed" and not predicts_offsets(loaded.net):
         raise InputError(f"the {decoder} decoder needs a model with centre offsets; model "
                          f"{model} has none (use --decoder watershed or train one with "
                          "--centre-offsets)")

@@ -16,7 +16,7 @@ from ..segment.limits import MIN_CLASS_COUNT, PLATEAU_FROM_PX, RELIABLE_RECALL
 from .config import TrainConfig
 from .deadline import Deadline
 from .normalize import NORMALIZATION
-from .targets import OFFSET_CHANNELS, TARGET_CHANNELS
+from .targets import output_names
 from .validate import (SIZE_EDGES, default_thresholds, detection_limit, evaluate, recall_by_size,
                        tune_thresholds)
 
@@ -98,7 +98,7 @@ def export_model(
              thresholds.to_dict(), f1, metrics["val_f1"])
     metadata = {
         "task": "instance-segmentation",
-        "outputs": list(TARGET_CHANNELS) + (list(OFFSET_CHANNELS) if config.centre_offsets else []),
+        "outputs": output_names(config.centre_offsets),
         "output_activation": "sigmoid",
         "normalization": dict(NORMALIZATION),
         "thresholds": thresholds.to_dict(),

@@ -26,8 +26,6 @@ __all__ = ["TrainState", "train_one_epoch", "fit", "initial_weights"]
 
 log = logging.getLogger("nanosizer.train")
 BEST_NAME = "best"
-#: Constructor arguments an initial model may lack: they only add layers.
-_ADDABLE: tuple[str, ...] = ("offset_channels",)
 
 
 @dataclass
@@ -181,9 +179,10 @@ def initial_weights(model, arch: str, arch_kwargs: dict | None = None,
         raise InputError(f"the initial model {model} is a {loaded.arch} model, not {arch}; "
                          f"use --arch {loaded.arch} or another initial model")
     config = loaded.net.config
-    # options the model lacks and that only add layers (a separate offset branch) are added
+    # newer optional options the model lacks (they only add layers: the offset branch)
+    optional = getattr(type(loaded.net), "optional_kwargs", ())
     added = {k: v for k, v in (arch_kwargs or {}).items()
-             if k in _ADDABLE and k not in config and out_channels == 5}
+             if k in optional and k not in config and out_channels == 5}
     differ = [k for k, v in (arch_kwargs or {}).items()
               if k not in added and config.get(k) != v]
     if differ:

@@ -24,13 +24,18 @@ from scipy import ndimage as ndi
 
 from ..segment.centres import OFFSET_PX
 
-__all__ = ["TARGET_CHANNELS", "OFFSET_CHANNELS", "make_targets", "contact_map",
+__all__ = ["TARGET_CHANNELS", "OFFSET_CHANNELS", "output_names", "make_targets", "contact_map",
            "normalized_distance", "centre_offsets"]
 
 #: Names of the target (and network output) channels, in order.
 TARGET_CHANNELS: tuple[str, ...] = ("foreground", "contact", "distance")
 #: The two further channels of models with centre offsets.
 OFFSET_CHANNELS: tuple[str, ...] = ("offset_y", "offset_x")
+
+
+def output_names(offsets: bool) -> list[str]:
+    """Names of a model's outputs (model metadata ``outputs``), with or without the offsets."""
+    return list(TARGET_CHANNELS) + (list(OFFSET_CHANNELS) if offsets else [])
 
 
 def _check_labels(labels: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ import time
 import numpy as np
 import torch
 
+from ..segment.centres import predicts_offsets
 from ..segment.instances import InstanceThresholds, probabilities_to_labels
 from ..segment.limits import MIN_CLASS_COUNT, PLATEAU_FROM_PX, RELIABLE_RECALL
 from .deadline import Deadline
@@ -23,7 +24,7 @@ log = logging.getLogger("nanosizer.train")
 
 def default_thresholds(net: torch.nn.Module) -> InstanceThresholds:
     """Untuned thresholds for ``net``: the centre-vote decoder when it predicts offsets."""
-    if getattr(net, "out_channels", 3) == 5:
+    if predicts_offsets(net):
         return InstanceThresholds(decoder="centres")
     return InstanceThresholds()
 
@@ -69,7 +70,7 @@ def evaluate(
     from ..nn import predict
 
     probs, losses = [], []
-    offsets = getattr(net, "out_channels", 3) == 5
+    offsets = predicts_offsets(net)
     start = time.monotonic()
     for image, truth in val:
         logits = predict(net, image, device=device, amp=amp)
