@@ -223,3 +223,34 @@ def test_pad_to_multiple_reflects_and_handles_tiny_inputs():
     assert padded.shape == (1, 1, 8, 8)
     assert padded[0, 0, 0].tolist() == [0, 1, 2, 1, 0, 1, 2, 1]
     assert torch.equal(padded[..., :1, :3], x)
+
+
+def test_widened_unet_computes_the_same_function_and_can_diverge():
+    net = tiny("unet", out_channels=5, offset_channels=3).eval()
+    x = torch.rand(2, 1, 20, 28)
+    exact = net.widened(12, noise=0).eval()
+    assert exact.config["base_channels"] == 12 and exact.config["offset_channels"] == 3
+    n_old = sum(p.numel() for p in net.parameters())
+    assert sum(p.numel() for p in exact.parameters()) > 4 * n_old  # wider, not a copy
+    with torch.no_grad():
+        ref = net(x)
+        assert torch.allclose(exact(x), ref, atol=1e-5)
+        noisy = net.widened(12, noise=0.02).eval()
+        diff = (noisy(x) - ref).abs()
+    # the noise that lets the copies learn different features barely changes the output
+    assert 0 < diff.mean() < 0.05 * ref.abs().mean()
+    assert net.widened(4).config == net.config  # factor 1: the same network
+    with pytest.raises(ValueError, match="multiple"):
+        net.widened(6)
+
+
+def test_widening_fails_clearly_where_widths_do_not_scale():
+    net = tiny("multiresunet").eval()
+    try:
+        wide = net.widened(8, noise=0).eval()
+    except ValueError as err:  # rounded block widths: refused, naming the layer
+        assert "cannot widen" in str(err)
+    else:
+        x = torch.rand(1, 1, 16, 16)
+        with torch.no_grad():
+            assert torch.allclose(wide(x), net(x), atol=1e-5)

@@ -76,9 +76,15 @@ def test_init_starts_from_a_models_weights_and_checks_the_architecture(tmp_path)
     with pytest.raises(InputError, match="--arch unet"):
         fit(TrainConfig(**{**TINY, "arch": "multiresunet", "arch_kwargs": {},
                            "init_model": str(tmp_path / "start")}), tmp_path / "x")
-    with pytest.raises(InputError, match="base_channels"):
-        fit(TrainConfig(**{**TINY, "arch_kwargs": {"base_channels": 8},
+    with pytest.raises(InputError, match="base_channels"):  # not a multiple: cannot widen
+        fit(TrainConfig(**{**TINY, "arch_kwargs": {"base_channels": 6},
                            "init_model": str(tmp_path / "start")}), tmp_path / "y")
+    # a multiple of the width widens the network, computing what it computed
+    wide = initial_weights(str(tmp_path / "start"), "unet", {"base_channels": 8})
+    assert wide.config["base_channels"] == 8
+    x = torch.rand(1, 1, 24, 24)
+    with torch.no_grad():
+        assert torch.allclose(wide.eval()(x), start.eval()(x), atol=0.05)
     with pytest.raises(InputError, match="neither a shipped model"):
         fit(TrainConfig(**{**TINY, "init_model": str(tmp_path / "missing")}), tmp_path / "z")
     # nothing written for a refused initial model

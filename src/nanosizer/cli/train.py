@@ -65,7 +65,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true", help="continue from MODEL_DIR/checkpoint.pt")
     parser.add_argument("--init", metavar="MODEL",
                         help="start from this model's weights (shipped name or model folder; "
-                             "its architecture and width are used)")
+                             "its architecture and width are used; a --base-channels that is a "
+                             "multiple of its width widens it, keeping what it computes)")
     parser.add_argument("--centre-offsets", action="store_true",
                         help="also learn per-pixel vectors to each particle's centre and separate "
                              "touching particles by centre votes (adds two outputs to an --init "

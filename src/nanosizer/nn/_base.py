@@ -83,6 +83,61 @@ class SegmentationNet(nn.Module):
         net.load_state_dict(state)
         return net
 
+    def widened(self, base_channels: int, noise: float = 0.02, seed: int = 0) -> SegmentationNet:
+        """A copy ``base_channels / self.base_channels`` times as wide computing the same function.
+
+        Function-preserving widening (Net2WiderNet, Chen et al. 2016): every channel of a
+        widened layer is repeated ``k`` times side by side (new channel ``j`` copies channel
+        ``j // k``), and weights reading a widened input are divided by ``k``, so the copies sum
+        to the old response.  Because the copies are adjacent, concatenated skip connections
+        keep the same ``j // k`` map.  Layers whose width does not scale (the input, the
+        output head, a fixed-width branch) keep their shape.  ``noise`` (relative to each
+        weight tensor's standard deviation) is added to the widened convolution weights so the
+        copies can learn different features; 0 gives an exact copy of the function.
+
+        Raises
+        ------
+        ValueError
+            If the widening factor is not an integer >= 1, or a layer's width does not scale
+            by it.
+        """
+        old_width = int(self._config["base_channels"])
+        k, rest = divmod(base_channels, old_width)
+        if rest or k < 1:
+            raise ValueError(f"cannot widen from {old_width} to {base_channels} channels: "
+                             f"the new width must be a multiple of the old one")
+        net = type(self)(**{**self.config, "base_channels": base_channels})
+        if k == 1:
+            net.load_state_dict(self.state_dict())
+            return net
+        reads_dim = {}  # parameter name -> the dimension that indexes input channels
+        for name, module in net.named_modules():
+            if isinstance(module, nn.ConvTranspose2d):
+                reads_dim[f"{name}.weight"] = 0
+            elif isinstance(module, (nn.Conv2d, nn.Linear)):
+                reads_dim[f"{name}.weight"] = 1
+        generator = torch.Generator().manual_seed(seed)
+        old, state = self.state_dict(), {}
+        for key, target in net.state_dict().items():
+            value = old[key]
+            widened = False
+            for dim, (n_new, n_old) in enumerate(zip(target.shape, value.shape)):
+                if n_new == n_old:
+                    continue
+                if n_new != k * n_old:
+                    raise ValueError(f"cannot widen {key}: {n_old} -> {n_new} channels "
+                                     f"is not a factor of {k}")
+                value = value.index_select(dim, torch.arange(n_new) // k)
+                if reads_dim.get(key) == dim:
+                    value = value / k
+                widened = True
+            if widened and key in reads_dim and noise > 0 and value.is_floating_point():
+                scale = float(old[key].float().std()) * noise
+                value = value + scale * torch.randn(value.shape, generator=generator).to(value)
+            state[key] = value.clone()
+        net.load_state_dict(state)
+        return net
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits (N, out_channels, H, W) for an input (N, in_channels, H, W) of any H, W."""
         if x.ndim != 4 or x.shape[1] != self.in_channels:

@@ -163,7 +163,9 @@ def initial_weights(model, arch: str, arch_kwargs: dict | None = None,
     """The network of ``model`` (a shipped name or a model folder) to train on from.
 
     With ``out_channels`` above the model's, the outputs are added
-    (:meth:`~nanosizer.nn.SegmentationNet.with_outputs`).
+    (:meth:`~nanosizer.nn.SegmentationNet.with_outputs`); with a ``base_channels`` in
+    ``arch_kwargs`` that is a multiple of the model's, the network is widened keeping its
+    function (:meth:`~nanosizer.nn.SegmentationNet.widened`).
 
     Raises
     ------
@@ -183,17 +185,29 @@ def initial_weights(model, arch: str, arch_kwargs: dict | None = None,
     optional = getattr(type(loaded.net), "optional_kwargs", ())
     added = {k: v for k, v in (arch_kwargs or {}).items()
              if k in optional and k not in config and out_channels == 5}
+    width = (arch_kwargs or {}).get("base_channels", config.get("base_channels"))
+    old_width = config.get("base_channels")
     differ = [k for k, v in (arch_kwargs or {}).items()
-              if k not in added and config.get(k) != v]
+              if k not in added and k != "base_channels" and config.get(k) != v]
+    if width != old_width and (old_width is None or width % old_width or width < old_width):
+        differ.append("base_channels (or give a multiple of the model's width to widen it)")
     if differ:
         raise InputError(f"the initial model {model} has {config}; drop the "
                          f"options that differ ({', '.join(differ)})")
-    if out_channels is not None and (out_channels != loaded.net.out_channels or added):
-        if out_channels < loaded.net.out_channels:
+    net = loaded.net
+    if out_channels is not None and (out_channels != net.out_channels or added):
+        if out_channels < net.out_channels:
             raise InputError(f"the initial model {model} predicts centre offsets; add "
                              "--centre-offsets to train it further")
-        return loaded.net.with_outputs(out_channels, **added)
-    return loaded.net
+        net = net.with_outputs(out_channels, **added)
+    if width != old_width:
+        log.info("widening %s from %d to %d channels (function-preserving)", model, old_width, width)
+        try:
+            net = net.widened(width)
+        except ValueError as err:
+            raise InputError(f"the initial model {model}: {err}; train it at its width "
+                             f"({old_width}) or from scratch") from None
+    return net
 
 
 def _setup_logging(out_dir: Path) -> logging.Handler:
