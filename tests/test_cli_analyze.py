@@ -206,7 +206,7 @@ def test_invalid_model_folder_refused_before_any_image(image, tmp_path, capsys):
     assert "\n" not in err and not (tmp_path / "res").exists()
 
 
-def test_sigterm_removes_the_staging_folder(image, tmp_path, capsys, monkeypatch):
+def test_sigterm_keeps_the_finished_images_for_resume(image, tmp_path, capsys, monkeypatch):
     import os
     import shutil
     import signal
@@ -225,8 +225,16 @@ def test_sigterm_removes_the_staging_folder(image, tmp_path, capsys, monkeypatch
 
     monkeypatch.setattr(run, "analyze_image", terminated_on_b)
     before = signal.getsignal(signal.SIGTERM)
-    code = main(["analyze", str(tmp_path), "--method", "classical", "--quiet",
-                 "--out", str(tmp_path / "res")])
-    assert code == 130 and "interrupted" in capsys.readouterr().err
-    assert sorted(os.listdir(tmp_path)) == ["a.tif", "b.tif"]
+    argv = ["analyze", str(tmp_path), "--method", "classical", "--quiet",
+            "--out", str(tmp_path / "res")]
+    assert main(argv) == 130
+    work = tmp_path / ".res.inprogress"
+    assert capsys.readouterr().err == (
+        f"nanosizer analyze: interrupted; 1 of 2 images are done and kept in {work}: run the "
+        "same command with --resume to continue\n")
+    assert sorted(os.listdir(tmp_path)) == [".res.inprogress", "a.tif", "b.tif"]
     assert signal.getsignal(signal.SIGTERM) is before
+    monkeypatch.setattr(run, "analyze_image", real)
+    assert main([*argv, "--resume"]) == 0
+    assert sorted(os.listdir(tmp_path)) == ["a.tif", "b.tif", "res"]  # work folder removed
+    assert sorted(pd.read_csv(tmp_path / "res" / "particles.csv")["image"].unique()) == ["a", "b"]

@@ -167,15 +167,22 @@ def test_failure_writing_leaves_nothing(disc_image, tmp_path, monkeypatch):
 
     from nanosizer.io import _write
 
-    def full(fd):
-        raise OSError(errno.ENOSPC, "No space left on device")
+    real_fsync, calls = _write.os.fsync, []
+
+    def full(fd):  # the run's identity is written, then the disk is full
+        calls.append(fd)
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
 
     monkeypatch.setattr(_write.os, "fsync", full)
     out = tmp_path / "res"
-    with pytest.raises(InputError, match=r"cannot write .*discs.tif: no space left"):
+    with pytest.raises(InputError, match=r"cannot write .*discs.tif: no space left") as info:
         analyze([disc_image], out, CLASSICAL)
     assert not out.exists()
+    # no image was finished, so there is nothing to resume: the work folder is gone too
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert not getattr(info.value, "__notes__", [])
 
 
 def test_mixed_calibration_refused(disc_image, tmp_path):
@@ -301,10 +308,22 @@ def test_files_written_in_the_background_for_every_image_and_errors_surface(
         return real(root, micrograph, *args, **kwargs)
 
     monkeypatch.setattr(outputs, "write_image_outputs", fail_on_second)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OSError, match="disk full") as info:
         analyze([disc_image, second], tmp_path / "res2", CLASSICAL)
     assert not (tmp_path / "res2").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["discs.tif", "discs2.tif", "res"]
+    # the first image is done: its results stay in the work folder for resume
+    work = tmp_path / ".res2.inprogress"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".res2.inprogress", "discs.tif", "discs2.tif", "res"]
+    assert info.value.__notes__ == [f"1 of 2 images are done and kept in {work}: run the same "
+                                    "command with --resume to continue"]
+    assert [p.name for p in (work / "state" / "images").iterdir()] == ["discs.json"]
+    monkeypatch.setattr(outputs, "write_image_outputs", real)
+    analyze([disc_image, second], tmp_path / "res2", CLASSICAL, resume=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["discs.tif", "discs2.tif", "res",
+                                                          "res2"]
+    for name in ("particles.csv", "summary.csv", "labels/discs2.tif", "overlays/discs.png"):
+        assert (tmp_path / "res2" / name).read_bytes() == (out / name).read_bytes()
 
 
 def test_run_json_records_model_checksum_zoom_and_thresholds(disc_image, tmp_path, monkeypatch):

@@ -24,7 +24,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="results", metavar="DIR",
                         help="results folder (default: ./results); must be empty or new")
     parser.add_argument("--overwrite", action="store_true",
-                        help="replace the contents of a non-empty results folder")
+                        help="replace the contents of a non-empty results folder; without "
+                             "--resume, also discard an unfinished run into it and start over")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the unfinished run into --out (stopped by Ctrl-C, "
+                             "SIGTERM, SIGKILL, a power loss or an error) with the same images "
+                             "and settings: finished images are not analysed again, images "
+                             "that failed are tried again; other images or settings are "
+                             "refused. Without an unfinished run, a new one starts")
     parser.add_argument("--method", default="unet", choices=("unet", "multiresunet", "classical"),
                         help="segmentation method (default: unet, the shipped model)")
     parser.add_argument("--model", metavar="MODEL_DIR",
@@ -115,10 +122,18 @@ def run(args: argparse.Namespace) -> int:
         if used < args.workers:
             print(f"note: --workers {args.workers} but only {available_cpus()} CPUs are "
                   f"available: running {used} workers of {threads} thread(s)", file=sys.stderr)
+    if args.overwrite and not args.resume:
+        from ..io import work_dir_of
+
+        unfinished = work_dir_of(args.out)
+        if unfinished is not None:
+            print(f"note: --overwrite without --resume: starting over, the unfinished run in "
+                  f"{unfinished} is discarded", file=sys.stderr)
     with _terminate_as_interrupt():
         result = analyze(
-            paths, args.out, config, overwrite=args.overwrite, progress=not args.quiet,
-            on_failure=_print_failure, workers=args.workers, scheduler=args.scheduler,
+            paths, args.out, config, overwrite=args.overwrite, resume=args.resume,
+            progress=not args.quiet, on_failure=_print_failure, workers=args.workers,
+            scheduler=args.scheduler,
         )
     for record in result.images:
         if record.metadata.get("calibration_warning"):
@@ -134,7 +149,8 @@ def run(args: argparse.Namespace) -> int:
 
 @contextlib.contextmanager
 def _terminate_as_interrupt():
-    """SIGTERM handled like Ctrl-C while the run lasts, so its staging folder is removed."""
+    """SIGTERM handled like Ctrl-C while the run lasts: the images in flight are finished or
+    abandoned cleanly and the finished ones are kept for ``--resume``."""
     import signal
 
     def interrupt(signum, frame):
@@ -203,6 +219,8 @@ def _print_summary(result) -> None:
     unit = result.unit
     print(f"{len(result.images)} image(s), {int(pooled['n_detected'])} particles detected, "
           f"{int(pooled['n'])} in statistics ({result.config.measure}, {unit})")
+    if result.resumed:
+        print(f"  resumed: {result.resumed} image(s) were finished by the interrupted run")
     if pooled["n"] > 0:
         print(f"  mean {pooled['mean']:.1f} ± {pooled['std']:.1f} {unit}, median "
               f"{pooled['median']:.1f} {unit}, D10/D50/D90 {pooled['d10']:.1f}/"

@@ -48,18 +48,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args._run(args) or EXIT_OK)
     except InputError as exc:
-        print(f"nanosizer {args.command}: error: {exc}", file=sys.stderr)
+        print(f"nanosizer {args.command}: error: {exc}{_notes(exc)}", file=sys.stderr)
         return EXIT_INPUT
-    except KeyboardInterrupt:
-        print(f"nanosizer {args.command}: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(f"nanosizer {args.command}: interrupted{_notes(exc)}", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - last resort: one line, exit 1
         print(
             f"nanosizer {args.command}: internal error: {type(exc).__name__}: {exc} "
-            "(please report this with the command you ran)",
+            f"(please report this with the command you ran){_notes(exc)}",
             file=sys.stderr,
         )
         return EXIT_INTERNAL
+
+
+def _notes(exc: BaseException) -> str:
+    """The exception's notes (e.g. where an interrupted run's work is kept), on the same line."""
+    return "".join(f"; {note}" for note in getattr(exc, "__notes__", ()))
 
 
 if __name__ == "__main__":  # pragma: no cover

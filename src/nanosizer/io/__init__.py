@@ -9,6 +9,7 @@ from ._paths import expand_paths
 from ._read import read_micrograph, read_pixel_size
 from ._scalebar import ScaleBar, parse_scale_label, read_scale_bar
 from ._staging import StagedDir, prepare_output_dir, staged_output_dir
+from ._workdir import WorkDir, work_dir_of
 from ._write import (
     atomic_write,
     atomic_write_bytes,
@@ -28,6 +29,7 @@ __all__ = [
     "PixelSize",
     "ScaleBar",
     "StagedDir",
+    "WorkDir",
     "atomic_write",
     "atomic_write_bytes",
     "atomic_write_text",
@@ -41,6 +43,7 @@ __all__ = [
     "read_pixel_size",
     "read_scale_bar",
     "staged_output_dir",
+    "work_dir_of",
     "write_json",
     "write_label_image",
     "write_png",

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import InputError
 
-__all__ = ["StagedDir", "prepare_output_dir", "staged_output_dir"]
+__all__ = ["StagedDir", "prepare_output_dir", "publish_folder", "staged_output_dir"]
 
 
 def _check_destination(out: Path, overwrite: bool, ignore: frozenset[str] = frozenset()) -> None:
@@ -91,6 +91,52 @@ def prepare_output_dir(out: str | os.PathLike, overwrite: bool = False) -> Path:
     return out
 
 
+def publish_folder(staging: Path, out: Path, *, overwrite: bool, owned: tuple[str, ...] = (),
+                   ignore: frozenset[str] = frozenset()) -> None:
+    """Move the files of ``staging`` into ``out``; ``staging`` is gone afterwards.
+
+    A new ``out`` is ``staging`` renamed (with a manifest of its files); into an existing one the
+    files are moved by :func:`nanosizer.io._publish.publish`: only files of nanosizer's manifest
+    are replaced or removed, all or nothing.
+
+    Parameters
+    ----------
+    staging : Path
+        The finished results, on the file system of ``out``.
+    out : Path
+        Destination folder.
+    overwrite : bool
+        A non-empty ``out`` may be published into.
+    owned : tuple of str
+        Top-level names that count as nanosizer's in a folder without a manifest.
+    ignore : frozenset of str
+        Entries of ``out`` that do not make it occupied (nanosizer's own working folders).
+
+    Raises
+    ------
+    InputError
+        When ``out`` is a file or a non-empty folder (without overwrite), a file of the user's
+        has a new result's name, or a file cannot be replaced; ``staging`` and ``out`` are then
+        as they were.
+    """
+    from ._publish import MANIFEST_NAME, files_under, publish
+
+    _check_destination(out, overwrite, ignore)
+    if not os.path.lexists(out):
+        manifest = {"files": sorted(files_under(staging))}
+        (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1) + "\n",
+                                             encoding="utf-8")
+        os.replace(staging, out)
+        return
+    # an existing (possibly empty, ".", or symlinked) folder: move the files in
+    trash = _new_hidden_dir(out, "nanosizer", "old")
+    try:
+        publish(staging, out, trash, legacy=owned)
+    finally:
+        shutil.rmtree(trash, ignore_errors=True)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
 class StagedDir:
     """A hidden staging folder beside ``out`` whose content is published on :meth:`commit`.
 
@@ -157,24 +203,11 @@ class StagedDir:
             a file of the user's has a new result's name, or a file cannot be replaced; the
             staged files are then discarded and ``out`` is as it was.
         """
-        from ._publish import MANIFEST_NAME, files_under, publish
-
         if self._done:
             raise RuntimeError("staged folder was already committed or discarded")
         try:
-            _check_destination(self.out, self.overwrite, frozenset({self.path.name}))
-            if not os.path.lexists(self.out):
-                manifest = {"files": sorted(files_under(self.path))}
-                (self.path / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1) + "\n",
-                                                       encoding="utf-8")
-                os.replace(self.path, self.out)
-            else:  # an existing (possibly empty, ".", or symlinked) folder: move files in
-                trash = _new_hidden_dir(self.out, "nanosizer", "old")
-                try:
-                    publish(self.path, self.out, trash, legacy=self.owned)
-                finally:
-                    shutil.rmtree(trash, ignore_errors=True)
-                    shutil.rmtree(self.path, ignore_errors=True)
+            publish_folder(self.path, self.out, overwrite=self.overwrite, owned=self.owned,
+                           ignore=frozenset({self.path.name}))
         except BaseException:
             self.discard()
             raise

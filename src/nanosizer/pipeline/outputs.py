@@ -1,8 +1,11 @@
-"""Writing an ``analyze`` run's results folder, all or nothing.
+"""Writing an ``analyze`` run's results folder, all or nothing, resumable.
 
-Everything is written into a hidden staging folder beside ``out`` (inside it when it exists) and
+Everything is written into the run's work folder (:class:`nanosizer.io.WorkDir`:
+``<out>/.nanosizer.inprogress`` in an existing ``out``, else ``.<name>.inprogress`` beside it) and
 moved into place only when the run finished, so a failed or interrupted run leaves no partial
-results.  Into an existing folder only nanosizer's own files (its manifest) are replaced.
+results in ``out``.  Each finished image's files and record (:mod:`nanosizer.pipeline.resume`)
+stay in the work folder until then, so ``resume`` continues where the run stopped.  Into an
+existing folder only nanosizer's own files (its manifest) are replaced.
 """
 
 from __future__ import annotations
@@ -20,13 +23,22 @@ from .failures import FAILURE_COLUMNS
 if TYPE_CHECKING:  # pragma: no cover
     from .run import AnalysisResult
 
-__all__ = ["OUTPUT_NAMES", "ResultWriter", "planned_outputs", "write_image_outputs"]
+__all__ = ["OUTPUT_NAMES", "ResultWriter", "image_outputs", "planned_outputs",
+           "write_image_outputs"]
 
 #: Every entry an ``analyze`` run may write into its results folder.
 OUTPUT_NAMES = (
     "particles.csv", "summary.csv", "labels", "overlays", "histogram.png", "run.json",
     "results.xlsx", "failures.csv",
 )
+
+
+def _add_note(exc: BaseException, note: str) -> None:
+    """``exc.add_note(note)``, also before Python 3.11 (the notes are in ``exc.__notes__``)."""
+    if hasattr(exc, "add_note"):
+        exc.add_note(note)
+    else:  # pragma: no cover - Python 3.10
+        exc.__notes__ = [*getattr(exc, "__notes__", []), note]
 
 
 def write_image_outputs(
@@ -46,6 +58,11 @@ def write_image_outputs(
         write_png(root / "overlays" / f"{micrograph.name}.png", rgb)
 
 
+def image_outputs(config: AnalyzeConfig, stem: str) -> list[str]:
+    """Relative paths of the files :func:`write_image_outputs` writes for image ``stem``."""
+    return [f"labels/{stem}.tif"] + ([f"overlays/{stem}.png"] if config.overlays else [])
+
+
 def planned_outputs(config: AnalyzeConfig, stems: Sequence[str]) -> list[str]:
     """Relative paths of the files a run of ``stems`` writes (``failures.csv`` aside)."""
     names = ["particles.csv", "summary.csv", "histogram.png", "run.json"]
@@ -56,36 +73,59 @@ def planned_outputs(config: AnalyzeConfig, stems: Sequence[str]) -> list[str]:
 
 
 class ResultWriter:
-    """Collects the files of one run in a staging folder and publishes them at the end.
+    """Collects the files of one run in its work folder and publishes them at the end.
 
     Parameters
     ----------
     out : path
         Final results folder; must be absent or empty unless ``overwrite``.
     overwrite : bool
-        Replace an existing non-empty folder (only after the run succeeded).
+        Replace an existing non-empty folder (only after the run succeeded); without
+        ``resume``, also start over when ``out`` has an unfinished run.
     config : AnalyzeConfig
         Run settings (decides overlays and the Excel workbook).
-    stems : sequence of str, optional
-        Names of the images: a file of the user's in ``out`` with the name of one of their
-        results (``labels/<stem>.tif``, ...) stops the run at once, before any work.
+    files : sequence of Path
+        The images: a file of the user's in ``out`` with the name of one of their results
+        (``labels/<stem>.tif``, ...) stops the run at once, before any work.
+    resume : bool
+        Continue the unfinished run into ``out`` (same images and settings, else InputError),
+        or start one when there is none.
+
+    Attributes
+    ----------
+    root : Path
+        Where the results are assembled (the work folder's ``results/``).
+    state : Path
+        The work folder's ``state/``, where each finished image's record goes
+        (:func:`nanosizer.pipeline.resume.save_image`).
+    done : dict
+        ``stem -> (ImageRecord, particle table)`` of the images the interrupted run finished.
     """
 
     def __init__(self, out: str | Path, *, overwrite: bool, config: AnalyzeConfig,
-                 stems: Sequence[str] = ()) -> None:
-        from ..io import StagedDir
+                 files: Sequence[Path] = (), resume: bool = False) -> None:
+        from ..io import WorkDir
+        from .resume import load_images, run_identity, start_or_check
 
         self.config = config
-        self._staged = StagedDir(Path(out), overwrite=overwrite, owned=OUTPUT_NAMES)
+        self.total = len(files)
+        self._work = WorkDir(Path(out), overwrite=overwrite, owned=OUTPUT_NAMES, resume=resume)
         try:
-            self._staged.check_free(planned_outputs(config, stems))
+            self._work.check_free(planned_outputs(config, [p.stem for p in files]))
+            start_or_check(self._work.state, run_identity(config, files), out)
+            self.done = load_images(self._work.state, self._work.results, files, config)
+            self._work.prune(name for stem in self.done for name in image_outputs(config, stem))
         except BaseException:
-            self._staged.discard()
+            if self._work.resumed:  # a refused resume leaves the unfinished run alone
+                self._work.close()
+            else:
+                self._work.discard()
             raise
-        self.root = self._staged.path
-        (self.root / "labels").mkdir()
+        self.root = self._work.results
+        self.state = self._work.state
+        (self.root / "labels").mkdir(exist_ok=True)
         if config.overlays:
-            (self.root / "overlays").mkdir()
+            (self.root / "overlays").mkdir(exist_ok=True)
 
     def finish(self, result: "AnalysisResult") -> Path:
         """Write the tables, histogram and run.json, then publish the folder."""
@@ -113,7 +153,7 @@ class ResultWriter:
         write_json(self.root / "run.json", run)
         if self.config.excel:
             self._guarded(self.root / "results.xlsx", self._excel, result)
-        return self._staged.commit()
+        return self._work.commit()
 
     @staticmethod
     def _guarded(path: Path, write, result: "AnalysisResult") -> None:
@@ -130,9 +170,22 @@ class ResultWriter:
             result.summary.to_excel(xls, sheet_name="summary", index=False)
             result.particles.to_excel(xls, sheet_name="particles", index=False)
 
-    def abort(self) -> None:
-        """Remove everything written so far."""
-        self._staged.discard()
+    def abort(self, exc: BaseException | None = None) -> None:
+        """Stop after an error or an interrupt ``exc``.
+
+        The work folder is kept when images are done (``exc`` then gets a note saying where
+        and that ``resume`` continues), else removed.
+        """
+        from .resume import count_done
+
+        done = count_done(self._work.state)
+        if not done:
+            self._work.discard()
+            return
+        self._work.close()
+        if exc is not None:
+            _add_note(exc, f"{done} of {self.total} images are done and kept in "
+                          f"{self._work.root}: run the same command with --resume to continue")
 
     def _histogram(self, result: "AnalysisResult") -> None:
         from matplotlib.figure import Figure

@@ -65,6 +65,9 @@ class AnalysisResult:
         Results folder, when one was written.
     failures : list of ImageFailure
         Images that could not be read or analysed and were left out (``failures.csv``).
+    resumed : int
+        Images whose results were taken from the interrupted run (``resume``), not analysed
+        again.
     """
 
     particles: pd.DataFrame
@@ -74,6 +77,7 @@ class AnalysisResult:
     config: AnalyzeConfig
     out: Path | None = None
     failures: list[ImageFailure] = field(default_factory=list)
+    resumed: int = 0
 
 
 def analyze_image(path: Path, config: AnalyzeConfig, *, return_segmentation: bool = False):
@@ -131,33 +135,42 @@ class _Job:
     path: Path
     config: AnalyzeConfig
     staging: Path | None
+    state: Path | None = None
+
+
+def _keep(job: _Job, mg, labels, table: pd.DataFrame, record: ImageRecord) -> None:
+    """Write an image's label image and overlay, then its record: from then on it is done."""
+    from .outputs import write_image_outputs
+    from .resume import save_image
+
+    write_image_outputs(job.staging, mg, labels, table, overlays=job.config.overlays)
+    if job.state is not None:
+        save_image(job.state, job.path, record, table)
 
 
 def _run_job(job: _Job, writer_pool=None) -> tuple[ImageRecord | ImageFailure, Any, Any]:
     """Per-image work of :func:`analyze` (module level, so worker processes can run it).
 
     With ``writer_pool`` (a thread pool, serial runs only) the image's label and overlay files
-    are written in the background while the next image is analysed; the returned future (else
-    None) must be waited for.  An image that cannot be read or analysed gives
-    ``(ImageFailure, None, None)``; errors writing the results (a full disk) end the run.
+    and its record are written in the background while the next image is analysed; the
+    returned future (else None) must be waited for.  An image that cannot be read or analysed
+    gives ``(ImageFailure, None, None)``; errors writing the results (a full disk) end the run.
     """
-    from .outputs import write_image_outputs
-
     try:
         mg, labels, table, info = analyze_image(job.path, job.config, return_segmentation=True)
     except Exception as exc:  # noqa: BLE001 - one bad image must not end the batch
         return failure_of(job.path, exc), None, None
-    pending = None
-    if job.staging is not None:
-        args = (job.staging, mg, labels, table)
-        if writer_pool is None:
-            write_image_outputs(*args, overlays=job.config.overlays)
-        else:
-            pending = writer_pool.submit(write_image_outputs, *args, overlays=job.config.overlays)
     record = ImageRecord(
         mg.name, str(job.path), mg.shape, mg.pixel_size.to_dict(), mg.infobar_top,
         int(table.shape[0]), dict(mg.metadata), info,
     )
+    pending = None
+    if job.staging is not None:
+        args = (job, mg, labels, table, record)
+        if writer_pool is None:
+            _keep(*args)
+        else:
+            pending = writer_pool.submit(_keep, *args)
     return record, table, pending
 
 
@@ -226,6 +239,7 @@ def analyze(
     config: AnalyzeConfig | None = None,
     *,
     overwrite: bool = False,
+    resume: bool = False,
     progress: bool = False,
     on_image: Callable[[str, int], None] | None = None,
     on_failure: Callable[[ImageFailure], None] | None = None,
@@ -242,15 +256,26 @@ def analyze(
         Results folder (``particles.csv``, ``summary.csv``, ``labels/``, ``overlays/``,
         ``histogram.png``, ``run.json``, and ``failures.csv`` when images were left out). It
         must be empty or absent unless ``overwrite``.  Results appear only when the run
-        finished (images that failed are left out; a full disk or an interrupt leaves none).
+        finished (images that failed are left out).  Until then they are assembled in the
+        work folder ``<out>/.nanosizer.inprogress`` (``out`` exists) or
+        ``.<name>.inprogress`` beside ``out``, where each image's results are kept as soon as
+        it is done; the work folder is removed when the run finishes, and also when it stops
+        before any image was done.
     config : AnalyzeConfig, optional
         Settings; defaults to the shipped UNet and minimum Feret diameter.
     overwrite : bool
-        Replace the contents of a non-empty ``out``.
+        Replace the contents of a non-empty ``out``.  Without ``resume`` it also discards an
+        unfinished run's work folder and starts over.
+    resume : bool
+        Continue the unfinished run into ``out`` (interrupted by Ctrl-C, SIGTERM, SIGKILL, a
+        power loss or an error): its finished images are not analysed again, the others are
+        (also those that had failed), and the results equal those of an uninterrupted run.
+        The images and settings must be those of the interrupted run (InputError naming the
+        difference otherwise).  Without an unfinished run, a new one starts.
     progress : bool
         Show a progress bar on stderr.
     on_image : callable, optional
-        Called as ``on_image(name, n_particles)`` after each image.
+        Called as ``on_image(name, n_particles)`` after each image analysed by this call.
     on_failure : callable, optional
         Called as ``on_failure(failure)`` with the :class:`ImageFailure` of each image that
         could not be read or analysed.  Such images are left out and listed in
@@ -268,15 +293,15 @@ def analyze(
     Raises
     ------
     InputError
-        When a path is missing, the results folder is occupied or cannot be written, or
-        calibrated and uncalibrated images are mixed.  Images that cannot be read do not
-        raise: they are in ``result.failures``.
+        When a path is missing, the results folder is occupied or cannot be written, it has
+        an unfinished run and neither ``resume`` nor ``overwrite`` is given, ``resume`` finds
+        other images or settings, or calibrated and uncalibrated images are mixed.  Images
+        that cannot be read do not raise: they are in ``result.failures``.  Whatever stops a
+        run that has finished images (an error, KeyboardInterrupt) keeps its work folder and
+        carries a note (``exc.__notes__``) saying where it is and that ``resume`` continues.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     from ..io import expand_paths
     from .outputs import ResultWriter
-    from .parallel import map_images
     from .summary import summarize
 
     config = config or AnalyzeConfig()
@@ -286,21 +311,58 @@ def analyze(
     _check_unique_stems(files)
     _check_model(config)
     _check_calibration(files, config)
-    writer = (ResultWriter(out, overwrite=overwrite, config=config, stems=[p.stem for p in files])
+    writer = (ResultWriter(out, overwrite=overwrite, config=config, files=files, resume=resume)
               if out is not None else None)
-    jobs = [_Job(path, config, writer.root if writer is not None else None) for path in files]
-    tables, records, failures = [], [], []
-    serial = workers <= 1 and scheduler is None and writer is not None
-    pool = ThreadPoolExecutor(max_workers=1) if serial else None
+    done = writer.done if writer is not None else {}
+    root, state = (writer.root, writer.state) if writer is not None else (None, None)
+    todo = [_Job(p, config, root, state) for p in files if p.stem not in done]
     try:
-        func = functools.partial(_run_job, writer_pool=pool) if serial else _run_job
-        results = map_images(func, jobs, workers=workers, scheduler=scheduler)
+        fresh, failures = _run_jobs(todo, len(files), progress=progress, on_image=on_image,
+                                    on_failure=on_failure, workers=workers,
+                                    scheduler=scheduler)
+        finished = [done.get(p.stem) or fresh.get(p.stem) for p in files]
+        records = [f[0] for f in finished if f is not None]
+        tables = [f[1] for f in finished if f is not None]
+        unit = _common_unit(records)
+        particles = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+        summary = summarize(particles, records, config, unit)
+        result = AnalysisResult(particles, summary, records, unit, config, failures=failures,
+                                resumed=len(done))
+        if writer is not None:
+            result.out = writer.finish(result)
+    except BaseException as exc:
+        if writer is not None:
+            writer.abort(exc)
+        raise
+    return result
+
+
+def _run_jobs(jobs: Sequence[_Job], total: int, *, progress: bool, on_image, on_failure,
+              workers: int, scheduler: str | None) -> tuple[dict, list[ImageFailure]]:
+    """Run ``jobs`` (of ``total`` images); ``({stem: (record, table)}, failures)`` in order.
+
+    Whatever ends it early (an error writing, an interrupt) returns only once the images in
+    flight are written or abandoned, so what is recorded as done is complete.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .parallel import map_images
+
+    fresh: dict[str, tuple] = {}
+    failures: list[ImageFailure] = []
+    serial = workers <= 1 and scheduler is None and bool(jobs) and jobs[0].staging is not None
+    pool = ThreadPoolExecutor(max_workers=1) if serial else None
+    func = functools.partial(_run_job, writer_pool=pool) if serial else _run_job
+    results = map_images(func, jobs, workers=workers, scheduler=scheduler)
+    try:
+        shown = results
         if progress:
             from tqdm.auto import tqdm
 
-            results = tqdm(results, total=len(jobs), desc="analyze", unit="image")
+            shown = tqdm(results, total=total, initial=total - len(jobs), desc="analyze",
+                         unit="image")
         pending = None
-        for record, table, written in results:
+        for record, table, written in shown:
             if isinstance(record, ImageFailure):
                 failures.append(record)
                 if on_failure is not None:
@@ -309,25 +371,17 @@ def analyze(
             if pending is not None:
                 pending.result()  # at most one image's files in flight; raises its error
             pending = written
-            tables.append(table)
-            records.append(record)
+            fresh[record.name] = (record, table)
             if on_image is not None:
                 on_image(record.name, record.n_particles)
         if pending is not None:
             pending.result()
-        unit = _common_unit(records)
-        particles = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
-        summary = summarize(particles, records, config, unit)
-        result = AnalysisResult(particles, summary, records, unit, config, failures=failures)
-        if writer is not None:
-            result.out = writer.finish(result)
     except BaseException:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-        if writer is not None:
-            writer.abort()
+        results.close()  # local workers: cancel the images not handed to a worker yet
         raise
     finally:
         if pool is not None:
             pool.shutdown(wait=True)
-    return result
+    return fresh, failures
