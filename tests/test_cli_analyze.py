@@ -189,8 +189,8 @@ def test_existing_out_on_another_file_system(image, tmp_path, capsys):
                      "--out", str(link)])
         assert code == 0, capsys.readouterr().err
         assert sorted(os.listdir(other)) == [".nanosizer-manifest.json", "histogram.png",
-                                             "labels", "overlays",
-                                             "particles.csv", "run.json", "summary.csv"]
+                                             "labels", "overlays", "particles.csv",
+                                             "report.html", "run.json", "summary.csv"]
         assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 

@@ -38,3 +38,12 @@ def test_cnn_segmentation_never_imports_the_training_package():
         "segment_cnn(read_micrograph(sample_path()), 'unet')\n")
     assert "torch" in mods
     assert not [m for m in mods if m.startswith(("nanosizer.train", "nanosizer.adapt"))]
+
+
+def test_reports_import_matplotlib_only_when_drawing():
+    mods = _modules_after(
+        "import nanosizer, nanosizer.report, nanosizer.pipeline\n"
+        "import nanosizer.report.run_report, nanosizer.report.comparison_report\n"
+        "import nanosizer.report.checks, nanosizer.cli.main\n"
+        "nanosizer.cli.main.build_parser()\n")
+    assert not [m for m in mods if m.startswith("matplotlib")]

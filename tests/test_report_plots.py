@@ -3,8 +3,14 @@
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
+from scipy.integrate import trapezoid
 
-from nanosizer.report.plots import plot_distributions, plot_size_histogram
+from nanosizer.report.plots import (
+    kde_counts,
+    plot_cumulative,
+    plot_distributions,
+    plot_size_histogram,
+)
 from nanosizer.stats import size_distribution
 
 
@@ -53,3 +59,48 @@ def test_distributions_overlay(kind):
         assert ax.lines[0].get_ydata()[-1] == pytest.approx(1.0)
     with pytest.raises(ValueError, match="kind"):
         plot_distributions(ax, samples, kind="violin")
+
+
+def test_histogram_with_kernel_density():
+    x = np.random.default_rng(2).lognormal(np.log(40), 0.3, 300)
+    dist = size_distribution(x, "nm", n_boot=0)
+    fig = Figure()
+    ax = fig.add_subplot()
+    plot_size_histogram(ax, x, dist, "minimum Feret diameter (nm)", kde=True)
+    [kde] = [line for line in ax.lines if line.get_label() == "kernel density"]
+    # on the scale of the bars: the area under the curve is N times the bin width
+    width = float(np.diff(dist.hist_edges).mean())
+    area = trapezoid(kde.get_ydata(), kde.get_xdata())
+    assert area == pytest.approx(300 * width, rel=0.1)
+    assert kde_counts([5.0, 5.0, 5.0], [5.0], 1.0) is None
+
+
+def test_cumulative_marks_d10_d50_d90():
+    x = np.random.default_rng(3).lognormal(np.log(40), 0.3, 200)
+    dist = size_distribution(x, "nm", n_boot=0)
+    fig = Figure()
+    ax = fig.add_subplot()
+    plot_cumulative(ax, x, dist, "minimum Feret diameter (nm)")
+    text = _texts(ax)
+    for name, value in (("D10", dist.d10), ("D50", dist.d50), ("D90", dist.d90)):
+        assert f"{name} = {value:.3g} nm" in text
+    marked = sorted(line.get_xdata()[0] for line in ax.lines if line.get_linestyle() == "--")
+    assert marked == pytest.approx([dist.d10, dist.d50, dist.d90])
+    measured = next(line for line in ax.lines if line.get_label() == "measured")
+    assert measured.get_ydata()[-1] == pytest.approx(100.0)
+    assert ax.get_ylabel() == "cumulative number (%)"
+    empty = Figure().add_subplot()
+    plot_cumulative(empty, np.empty(0), size_distribution(np.empty(0), n_boot=0), "d (nm)")
+    assert not empty.lines
+
+
+def test_distributions_kde_overlay():
+    rng = np.random.default_rng(4)
+    samples = {"a": rng.normal(50, 5, 200), "b": rng.normal(60, 5, 200), "one": [30.0]}
+    ax = Figure().add_subplot()
+    plot_distributions(ax, samples, kind="kde", label="d (nm)")
+    a, b, one = ax.lines
+    assert a.get_xdata()[np.argmax(a.get_ydata())] == pytest.approx(50, abs=3)
+    assert b.get_xdata()[np.argmax(b.get_ydata())] == pytest.approx(60, abs=3)
+    assert np.isnan(one.get_ydata()).all()  # a single size has no density
+    assert ax.get_ylabel() == "particles per unit size"

@@ -65,6 +65,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "1, 1/2, 1/4, 1/8 after which particle sizes stop changing)")
     parser.add_argument("--excel", action="store_true", help="also write results.xlsx")
     parser.add_argument("--no-overlays", action="store_true", help="skip overlays/<stem>.png")
+    parser.add_argument("--no-report", action="store_true",
+                        help="skip report.html (one self-contained page: statistics, figures, "
+                             "EU screen, overlay thumbnails and warnings)")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the bootstrap intervals (a whole number >= 0)")
     parser.add_argument("--max-pixels", type=int, default=2**28, metavar="N",
@@ -107,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
             infobar=parse_infobar(args.infobar), scale_bar=args.scale_bar,
             include_border=args.include_border,
             min_area_px=args.min_area, zoom=args.zoom, decoder=args.decoder, excel=args.excel,
-            overlays=not args.no_overlays, seed=args.seed, max_pixels=args.max_pixels or None,
+            overlays=not args.no_overlays, report=not args.no_report, seed=args.seed,
+            max_pixels=args.max_pixels or None,
         )
     except ValueError as exc:
         option = next((f"--{name.replace('_', '-')}" for name in ("seed", "max_pixels", "zoom", "decoder")
@@ -189,14 +193,9 @@ def _failure_status(result) -> int:
 
 def detection_limit_warning(result) -> str | None:
     """The warning when the EU screen's 100 nm lies below the detection limit, else None."""
-    if result.unit != "nm" or result.summary.empty:
-        return None
-    limit = float(result.summary.iloc[-1].get("detection_limit_nm", float("nan")))
-    if not limit > 100.0:
-        return None
-    return (f"particles below {limit:.1f} nm are not reliably detected, so the EU screen's "
-            f"share below 100 nm is a lower bound; analyse at a higher magnification "
-            f"(or --zoom > 1) to measure it")
+    from ..report.checks import detection_limit_warning as warning
+
+    return warning(result.summary, result.unit)
 
 
 def calibration_sources(records) -> str:

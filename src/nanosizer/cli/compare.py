@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--images", metavar="PATH", nargs="+",
                         help="image files, folders or globs (needed by segmenting methods)")
     parser.add_argument("--out", required=True, metavar="DIR",
-                        help="results folder (comparison.csv/.md/.png, sizes.csv)")
+                        help="results folder (comparison.csv/.md/.png, sizes.csv, report.html)")
     parser.add_argument("--overwrite", action="store_true", help="write into a non-empty --out")
     parser.add_argument("--measure", default="feret_min", choices=("feret_min", "feret_max", "ecd"),
                         help="size measure (default: minimum Feret diameter)")
@@ -48,7 +48,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="ignore particles smaller than this many pixels")
     parser.add_argument("--include-border", action="store_true",
                         help="keep particles touching the image border or info bar")
+    parser.add_argument("--no-report", action="store_true",
+                        help="skip report.html (the table and overlaid distributions on one "
+                             "self-contained page)")
     parser.add_argument("--quiet", action="store_true", help="do not print the table")
+
+
+def _settings(args: argparse.Namespace) -> dict:
+    """The options of the comparison, as given, for its report."""
+    return {
+        "methods": list(args.methods), "images": list(args.images or []) or None,
+        "pixel_size": args.pixel_size, "imagej_unit": args.imagej_unit,
+        "infobar": args.infobar, "min_area_px": args.min_area,
+        "include_border": args.include_border,
+    }
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
         )
         unit = str(sizes["unit"].iloc[0]) if len(sizes) else config.unit
         write_comparison(sizes.drop(columns="unit"), staging, measure=args.measure, unit=unit,
-                         reference=args.reference)
+                         reference=args.reference, report=not args.no_report,
+                         settings=_settings(args))
     out = Path(args.out)
     if not args.quiet:
         print((out / "comparison.md").read_text(), end="")

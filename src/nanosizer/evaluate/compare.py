@@ -265,9 +265,27 @@ def _markdown(table: pd.DataFrame, measure: str, unit: str) -> str:
 
 
 def write_comparison(
-    sizes: pd.DataFrame, out: str | Path, *, measure: str, unit: str, reference: str | None = None
+    sizes: pd.DataFrame, out: str | Path, *, measure: str, unit: str, reference: str | None = None,
+    report: bool = True, settings: dict | None = None,
 ) -> pd.DataFrame:
-    """Write ``comparison.csv``, ``comparison.md``, ``comparison.png`` and ``sizes.csv``.
+    """Write ``comparison.csv``, ``comparison.md``, ``comparison.png``, ``sizes.csv`` and
+    ``report.html``.
+
+    Parameters
+    ----------
+    sizes : DataFrame
+        Long table from :func:`compare_methods` without its ``unit`` column.
+    out : path
+        Results folder.
+    measure : str
+        Size measure compared.
+    unit : {'nm', 'px'}
+    reference : str, optional
+        Method the others are compared with.
+    report : bool
+        Also write ``report.html`` (:mod:`nanosizer.report.comparison_report`).
+    settings : dict, optional
+        What the comparison was run with, shown in the report.
 
     Returns
     -------
@@ -291,4 +309,9 @@ def write_comparison(
     plot_distributions(ax_hist, samples, kind="hist", label=label)
     plot_distributions(ax_cdf, samples, kind="cdf", label=label)
     fig.savefig(out / "comparison.png", dpi=120)
+    if report:
+        from ..report.comparison_report import write_comparison_report
+
+        write_comparison_report(out, table, sizes, measure=measure, unit=unit,
+                                reference=reference, settings=settings)
     return table

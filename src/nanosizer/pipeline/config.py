@@ -54,6 +54,8 @@ class AnalyzeConfig:
         Also write ``results.xlsx``.
     overlays : bool
         Write ``overlays/<stem>.png``.
+    report : bool
+        Write ``report.html`` (one self-contained page of the results).
     max_pixels : int or None
         Images larger than this (height x width) are refused from their header, before
         decoding (default 2**28 px, which fits a 24 GB machine); None: no limit.
@@ -74,6 +76,7 @@ class AnalyzeConfig:
     seed: int = 0
     excel: bool = False
     overlays: bool = True
+    report: bool = True
     max_pixels: int | None = 2**28
 
     def __post_init__(self) -> None:

@@ -29,7 +29,7 @@ __all__ = ["OUTPUT_NAMES", "ResultWriter", "image_outputs", "planned_outputs",
 #: Every entry an ``analyze`` run may write into its results folder.
 OUTPUT_NAMES = (
     "particles.csv", "summary.csv", "labels", "overlays", "histogram.png", "run.json",
-    "results.xlsx", "failures.csv",
+    "results.xlsx", "failures.csv", "report.html",
 )
 
 
@@ -67,6 +67,7 @@ def planned_outputs(config: AnalyzeConfig, stems: Sequence[str]) -> list[str]:
     """Relative paths of the files a run of ``stems`` writes (``failures.csv`` aside)."""
     names = ["particles.csv", "summary.csv", "histogram.png", "run.json"]
     names += ["results.xlsx"] if config.excel else []
+    names += ["report.html"] if config.report else []
     names += [f"labels/{stem}.tif" for stem in stems]
     names += [f"overlays/{stem}.png" for stem in stems] if config.overlays else []
     return names
@@ -128,7 +129,7 @@ class ResultWriter:
             (self.root / "overlays").mkdir(exist_ok=True)
 
     def finish(self, result: "AnalysisResult") -> Path:
-        """Write the tables, histogram and run.json, then publish the folder."""
+        """Write the tables, histogram, run.json (and report.html), then publish the folder."""
         from .. import __version__
         from ..io import write_json, write_table
 
@@ -151,6 +152,11 @@ class ResultWriter:
             write_table(self.root / "failures.csv", pd.DataFrame(
                 [f.to_dict() for f in result.failures], columns=list(FAILURE_COLUMNS)))
         write_json(self.root / "run.json", run)
+        if self.config.report:
+            from ..report.run_report import write_run_report
+
+            self._guarded(self.root / "report.html", lambda r: write_run_report(
+                self.root, run, r.summary, r.particles), result)
         if self.config.excel:
             self._guarded(self.root / "results.xlsx", self._excel, result)
         return self._work.commit()

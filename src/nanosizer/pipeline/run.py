@@ -254,13 +254,13 @@ def analyze(
         Image files, folders (their images) or glob patterns.
     out : path, optional
         Results folder (``particles.csv``, ``summary.csv``, ``labels/``, ``overlays/``,
-        ``histogram.png``, ``run.json``, and ``failures.csv`` when images were left out). It
-        must be empty or absent unless ``overwrite``.  Results appear only when the run
-        finished (images that failed are left out).  Until then they are assembled in the
-        work folder ``<out>/.nanosizer.inprogress`` (``out`` exists) or
-        ``.<name>.inprogress`` beside ``out``, where each image's results are kept as soon as
-        it is done; the work folder is removed when the run finishes, and also when it stops
-        before any image was done.
+        ``histogram.png``, ``report.html`` unless ``config.report`` is False, ``run.json``, and
+        ``failures.csv`` when images were left out).  It must be empty or absent unless
+        ``overwrite``.  Results appear only when the run finished (images that failed are left
+        out).  Until then they are assembled in the work folder ``<out>/.nanosizer.inprogress``
+        (``out`` exists) or ``.<name>.inprogress`` beside ``out``, where each image's results
+        are kept as soon as it is done; the work folder is removed when the run finishes, and
+        also when it stops before any image was done.
     config : AnalyzeConfig, optional
         Settings; defaults to the shipped UNet and minimum Feret diameter.
     overwrite : bool
