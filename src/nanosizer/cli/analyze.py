@@ -44,11 +44,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="size measure of the distribution (default: minimum Feret diameter)")
     parser.add_argument("--infobar", default="auto", metavar="auto|none|ROW",
                         help="microscope info bar: detect (auto), ignore (none) or first row")
-    parser.add_argument("--scale-bar", default="none", choices=("auto", "none"),
-                        help="find the scale bar burnt into each image: it is left out of the "
-                             "segmentation and calibrates images without --pixel-size or "
-                             "metadata (auto; opt-in: 17 %% of synthetic bars are still misread, "
-                             "check a reading by eye); none: do not look for it (default)")
+    parser.add_argument("--scale-bar", default="auto", choices=("auto", "always", "none"),
+                        help="scale bar burnt into the image: read it when neither --pixel-size "
+                             "nor metadata gives the pixel size; it then calibrates the image "
+                             "and is left out of the segmentation (auto, default); read it on "
+                             "every image, also to check the metadata (always); never (none)")
     parser.add_argument("--include-border", action="store_true",
                         help="keep particles touching the image border or info bar in statistics")
     parser.add_argument("--min-area", type=int, default=0, metavar="PX",

@@ -50,9 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              '--pred or truth.csv of a synth set), else pixels')
     parser.add_argument("--infobar", default="auto", metavar="auto|none|ROW",
                         help="info bar of --images: detect (auto), ignore (none) or first row")
-    parser.add_argument("--scale-bar", default="none", choices=("auto", "none"),
+    parser.add_argument("--scale-bar", default="none", choices=("auto", "always", "none"),
                         help="scale bar of --images: read it to calibrate images without "
-                             "metadata (auto, opt-in) or not (none, default)")
+                             "metadata and leave it out of the scores (auto), on every image "
+                             "(always), or not (none, default: scores do not depend on OCR)")
     parser.add_argument("--quiet", action="store_true", help="do not print the figures")
 
 

@@ -17,9 +17,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              '"0.5 um", "3 A" (a bare number is taken as nm)')
     parser.add_argument("--infobar", default="auto", metavar="auto|none|ROW",
                         help="microscope info bar: detect (auto), ignore (none) or first row")
-    parser.add_argument("--scale-bar", default="none", choices=("auto", "none"),
-                        help="find and read the scale bar burnt into the image (auto; opt-in: 17 %% "
-                             "of synthetic bars are still misread) or not (none, default)")
+    parser.add_argument("--scale-bar", default="auto", choices=("auto", "always", "none"),
+                        help="read the scale bar burnt into the image when neither --pixel-size "
+                             "nor metadata gives the pixel size (auto, default), always (also "
+                             "to check the metadata) or never (none)")
 
 
 def describe(micrograph) -> list[str]:

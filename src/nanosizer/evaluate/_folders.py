@@ -100,9 +100,10 @@ def evaluate_folders(
         images, a results folder's ``run.json`` or a ``synth`` set's ``truth.csv``).
     infobar : 'auto', 'none' or int
         Info-bar handling when reading ``images`` (its rows are left out of the scores).
-    scale_bar : 'auto' or 'none'
+    scale_bar : 'auto', 'always' or 'none'
         Whether a scale bar read from ``images`` calibrates them (and is left out of the
-        scores) when they have no metadata.
+        scores) when they have no metadata (``'auto'``), is read on every image
+        (``'always'``), or is not looked for (``'none'``, default).
     labels_out : str or Path, optional
         Folder for the predicted label images (``<stem>.tif``) when segmenting ``images``.
 

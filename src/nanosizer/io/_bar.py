@@ -6,8 +6,10 @@ ticks (an "I-beam", as Zeiss draws it).  This module finds such shapes and measu
 to sub-pixel precision; whether a candidate really is a scale bar is decided by its label
 (:mod:`nanosizer.io._scalebar`).
 
-Length conventions: a solid or framed bar is measured between its outer ends (the half-contrast
-crossings of the grey profile); a bar with end ticks between the centres of the ticks.
+Length conventions: a solid or framed bar is measured between its outer ends (the covered area
+of each end's transition); a bar with end ticks between the centres of the ticks.  An end that
+does not look like one of these (:mod:`nanosizer.io._barends`, :mod:`nanosizer.io._barframe`)
+is not measured: its bar is no candidate.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage as ndi
 
+from ._barends import Body, bar_ends
+from ._barframe import frame_ends
+
 __all__ = ["BarCandidate", "find_bars"]
 
 _LEVELS = 255
@@ -25,11 +30,10 @@ _LEVELS = 255
 # bars drawn in a paler grey.
 _INK_LEVELS = (24, 80)
 _MIN_LENGTH = 12  # px
-_MIN_ASPECT = 4.0  # length / thickness
+_MIN_ASPECT = 3.0  # length / thickness
 _MAX_THICK = 0.08  # of the image height
 _MAX_LENGTH = 0.7  # of the image width
 _FULL_ROW = 0.95  # a bar row covers (almost) the bar's whole length
-_EDGE_WIN = 3  # half-width of the window measuring each end
 _MAX_CANDIDATES = 12
 
 
@@ -93,7 +97,7 @@ def find_bars(image: np.ndarray, max_candidates: int = _MAX_CANDIDATES) -> list[
     Returns
     -------
     list of BarCandidate
-        Light and dark bars at least 12 px long, 4 times longer than thick, not touching the
+        Light and dark bars at least 12 px long, 3 times longer than thick, not touching the
         left or right image border and shorter than 70 % of the image width.
 
     Examples
@@ -117,7 +121,7 @@ def find_bars(image: np.ndarray, max_candidates: int = _MAX_CANDIDATES) -> list[
         for tol in _INK_LEVELS:
             found.extend(_bars_of(level >= _LEVELS - tol, level, polarity))
     found.sort(key=lambda item: -item[0])
-    return _distinct([bar for _, bar in found])[:max_candidates]
+    return _without_halos(_distinct([bar for _, bar in found]))[:max_candidates]
 
 
 def _distinct(bars: list[BarCandidate]) -> list[BarCandidate]:
@@ -129,40 +133,52 @@ def _distinct(bars: list[BarCandidate]) -> list[BarCandidate]:
     return kept
 
 
-def _bars_of(ink: np.ndarray, level: np.ndarray, polarity: str):
-    """(score, candidate) pairs of one polarity; ``level`` is high on ink."""
+def _bodies(ink: np.ndarray) -> list[Body]:
+    """Runs of full rows of ink at least 12 px long, not touching the image border."""
     height, width = ink.shape
     opened = ndi.binary_opening(ink, structure=np.ones((1, _MIN_LENGTH), bool))
     labels, n = ndi.label(opened)
-    if n == 0:
-        return []
     bodies = []
-    for index, sl in enumerate(ndi.find_objects(labels), start=1):
-        rows, cols = sl
+    for index, (rows, cols) in enumerate(ndi.find_objects(labels) if n else [], start=1):
         length = cols.stop - cols.start
         if cols.start == 0 or cols.stop == width or length > _MAX_LENGTH * width:
             continue  # touches the left or right border, or spans the image: not measurable
         if rows.start == 0 or rows.stop == height:
             continue
-        comp = labels[sl] == index
+        comp = labels[rows, cols] == index
         full = np.flatnonzero(comp.sum(axis=1) >= _FULL_ROW * length)
         if full.size == 0 or full[-1] - full[0] + 1 != full.size:
             continue  # the bar's body is a run of full rows
-        bodies.append((int(rows.start + full[0]), int(rows.start + full[-1] + 1), cols.start,
-                       cols.stop))
+        bodies.append(Body(int(rows.start + full[0]), int(rows.start + full[-1] + 1),
+                           cols.start, cols.stop))
+    return bodies
+
+
+def _without_halos(bars: list[BarCandidate]) -> list[BarCandidate]:
+    """``bars`` without the thin lines of opposite grey that hug a thicker bar's long side.
+
+    Sharpened or JPEG-compressed images ring: a dark bar gets a bright line of about its
+    length right above and below it.  Such a line is at most half as thick as the bar,
+    within 2 rows of it and ends within 2 px of its ends.
+    """
+    def halo(a: BarCandidate, b: BarCandidate) -> bool:
+        gap = max(a.top, b.top) - min(a.bottom, b.bottom)
+        return (a.polarity != b.polarity and 2 * a.thickness <= b.thickness and gap <= 2
+                and abs(a.x0 - b.x0) <= 2 and abs(a.x1 - b.x1) <= 2)
+
+    return [a for a in bars if not any(halo(a, b) for b in bars)]
+
+
+def _bars_of(ink: np.ndarray, level: np.ndarray, polarity: str):
+    """(score, candidate) pairs of one polarity; ``level`` is high on ink."""
+    bodies = _bodies(ink)
+    frames = _frames(bodies)
+    framed = {i for pair in frames for i in pair}
+    cands = [_framed(level, bodies[i], bodies[j], polarity) for i, j in frames]
+    cands += [_plain(level, body, polarity) for k, body in enumerate(bodies) if k not in framed]
     out = []
-    used = set()
-    for i, body in enumerate(bodies):
-        if i in used:
-            continue
-        partner = _frame_partner(bodies, i, ink)
-        if partner is not None:
-            used.add(partner)
-            other = bodies[partner]
-            top, bottom = min(body[0], other[0]), max(body[1], other[1])
-            cand = _measure(level, ink, (top, bottom, body[2], body[3]), polarity, "framed")
-        else:
-            cand = _measure(level, ink, body, polarity, "solid")
+    height = ink.shape[0]
+    for cand in cands:
         if cand is None:
             continue
         if cand.thickness > _MAX_THICK * height or cand.length_px < _MIN_ASPECT * cand.thickness:
@@ -173,19 +189,42 @@ def _bars_of(ink: np.ndarray, level: np.ndarray, polarity: str):
     return out
 
 
-def _frame_partner(bodies, i: int, ink: np.ndarray) -> int | None:
-    """Index of the body that closes an outline rectangle with body ``i`` (joined by sides)."""
-    top, bottom, left, right = bodies[i]
-    for j, (t2, b2, l2, r2) in enumerate(bodies):
-        if j == i or abs(l2 - left) > 1 or abs(r2 - right) > 1 or t2 <= top:
-            continue
-        gap = t2 - bottom
-        if not 1 <= gap <= (right - left) / _MIN_ASPECT:
-            continue
-        span = slice(bottom, t2)
-        if ink[span, left:left + 3].any(axis=1).all() and ink[span, right - 3:right].any(axis=1).all():
-            return j
-    return None
+def _frames(bodies: list[Body]) -> list[tuple[int, int]]:
+    """(upper, lower) index pairs of thin bodies with the same ends, one above the other.
+
+    They may be the top and bottom line of an outline rectangle; :func:`frame_ends` decides.
+    """
+    pairs = []
+    for i, up in enumerate(bodies):
+        for j, low in enumerate(bodies):
+            if j == i or abs(low.left - up.left) > 2 or abs(low.right - up.right) > 2:
+                continue
+            gap = low.top - up.bottom
+            if 1 <= gap <= (up.right - up.left) / _MIN_ASPECT:
+                pairs.append((i, j))
+    return pairs
+
+
+def _framed(level: np.ndarray, upper: Body, lower: Body, polarity: str) -> BarCandidate | None:
+    ends = frame_ends(level, upper, lower)
+    if ends is None:
+        return None
+    left, right = ends
+    return BarCandidate(upper.top, lower.bottom, min(upper.left, lower.left),
+                        max(upper.right, lower.right), left.x, right.x,
+                        (upper.top + lower.bottom - 1) / 2, lower.bottom - upper.top, polarity,
+                        "framed")
+
+
+def _plain(level: np.ndarray, body: Body, polarity: str) -> BarCandidate | None:
+    ends = bar_ends(level, body)
+    if ends is None:
+        return None
+    left, right = ends
+    style = "ticks" if left.kind == "tick" else "solid"
+    return BarCandidate(min(left.top, right.top), max(left.bottom, right.bottom), body.left,
+                        body.right, left.x, right.x, (body.top + body.bottom - 1) / 2,
+                        body.bottom - body.top, polarity, style)
 
 
 def _score(cand: BarCandidate) -> float:
@@ -207,102 +246,3 @@ def _isolation(ink: np.ndarray, cand: BarCandidate) -> float:
         if 0 <= row < height:
             shares.append(ink[row, left:right].mean())
     return 1.0 if not shares or min(shares) < 0.5 else 0.0
-
-
-def _measure(level: np.ndarray, ink: np.ndarray, body, polarity: str,
-             style: str) -> BarCandidate | None:
-    """Sub-pixel ends of a bar body (rows ``top:bottom``, columns ``left:right``)."""
-    top, bottom, left, right = body
-    thickness = bottom - top
-    ticks = _ticks(ink, body)
-    if ticks is not None and style == "solid":
-        (t_top, t_bottom), (lw, rw) = ticks
-        x0 = _centre(level, ink, t_top, t_bottom, top, bottom, left, left + lw)
-        x1 = _centre(level, ink, t_top, t_bottom, top, bottom, right - rw, right)
-        if x0 is None or x1 is None:
-            return None
-        return BarCandidate(int(t_top), int(t_bottom), left, right, x0, x1,
-                            (top + bottom - 1) / 2, thickness, polarity, "ticks")
-    rows = range(top, bottom) if style == "solid" else (top, bottom - 1)
-    lefts, rights = [], []
-    for r in rows:
-        edges = _edges(level[r], left, right)
-        if edges is not None:
-            lefts.append(edges[0])
-            rights.append(edges[1])
-    if not lefts:
-        return None
-    return BarCandidate(top, bottom, left, right, float(np.median(lefts)), float(np.median(rights)),
-                        (top + bottom - 1) / 2, thickness, polarity, style)
-
-
-def _edges(profile: np.ndarray, left: int, right: int) -> tuple[float, float] | None:
-    """Sub-pixel ends of a run ``left:right`` of one row, from the covered area at each end.
-
-    Each end's grey values are turned into coverage (0 = ground, 1 = bar) over a 6-pixel
-    window; the edge lies where the covered area says.  A bar covering columns ``a..b`` fully
-    gives ``a - 0.5`` and ``b + 0.5``; anti-aliased ends give their sub-pixel position.
-    """
-    width = profile.shape[0]
-    if left - _EDGE_WIN - 3 < 0 or right + _EDGE_WIN + 3 > width or right - left < 2 * _EDGE_WIN:
-        return None
-    bar = float(np.median(profile[left:right]))
-    ground_l = float(np.median(profile[left - _EDGE_WIN - 3:left - _EDGE_WIN]))
-    ground_r = float(np.median(profile[right + _EDGE_WIN:right + _EDGE_WIN + 3]))
-    if bar - max(ground_l, ground_r) <= 0:
-        return None
-    cov_l = np.clip((profile[left - _EDGE_WIN:left + _EDGE_WIN] - ground_l) / (bar - ground_l), 0, 1)
-    cov_r = np.clip((profile[right - _EDGE_WIN:right + _EDGE_WIN] - ground_r) / (bar - ground_r), 0, 1)
-    x0 = left + _EDGE_WIN - 0.5 - float(cov_l.sum())
-    x1 = right - _EDGE_WIN - 0.5 + float(cov_r.sum())
-    return x0, x1
-
-
-def _ticks(ink: np.ndarray, body) -> tuple[tuple[int, int], tuple[int, int]] | None:
-    """Rows and widths of end ticks standing above and/or below a bar body, if both ends have."""
-    top, bottom, left, right = body
-    thickness = bottom - top
-    height = ink.shape[0]
-    reach = max(3, 2 * thickness)
-
-    def extent(col: int) -> tuple[int, int]:
-        t = top
-        while t > 0 and ink[t - 1, col]:
-            t -= 1
-        b = bottom
-        while b < height and ink[b, col]:
-            b += 1
-        return t, b
-
-    def tick(cols) -> tuple[int, int, int] | None:
-        width = 0
-        span = None
-        for col in cols:
-            t, b = extent(col)
-            if (top - t) + (b - bottom) < reach:
-                break
-            width += 1
-            span = (t, b) if span is None else (min(span[0], t), max(span[1], b))
-        if width == 0 or width > (right - left) // 4 or span is None:
-            return None
-        return span[0], span[1], width
-
-    lt = tick(range(left, right))
-    rt = tick(range(right - 1, left - 1, -1))
-    if lt is None or rt is None:
-        return None
-    return (min(lt[0], rt[0]), max(lt[1], rt[1])), (lt[2], rt[2])
-
-
-def _centre(level, ink, t_top, t_bottom, top, bottom, c0, c1) -> float | None:
-    """Intensity-weighted centre column of a tick (columns ``c0:c1``) outside the bar body."""
-    rows = [r for r in range(t_top, t_bottom) if not top <= r < bottom]
-    if not rows:
-        return None
-    a, b = max(0, c0 - 2), min(level.shape[1], c1 + 2)
-    patch = level[rows, a:b].astype(np.float64)
-    base = np.minimum(patch[:, :1], patch[:, -1:])
-    weight = np.clip(patch - base, 0, None).sum(axis=0)
-    if weight.sum() <= 0:
-        return None
-    return float(a + (weight * np.arange(b - a)).sum() / weight.sum())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import OrderedDict
 from pathlib import Path
 from typing import Literal, Union
 
@@ -20,9 +21,12 @@ __all__ = ["read_micrograph", "read_pixel_size"]
 
 PixelSizeLike = Union[str, float, PixelSize, None]
 InfobarLike = Union[Literal["auto", "none"], int, None]
-ScaleBarLike = Literal["auto", "none"]
+ScaleBarLike = Literal["auto", "always", "none"]
+SCALE_BAR_MODES = ("auto", "always", "none")
 
 DISAGREEMENT = 0.02  # metadata and scale bar differing by more than this give a warning
+_MAX_READINGS = 256  # scale-bar readings remembered (per file) in a process
+_READINGS: OrderedDict[tuple, ScaleBar] = OrderedDict()
 
 _BARE_NUMBER = re.compile(r"^\s*[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?\s*$")
 
@@ -32,7 +36,7 @@ def read_micrograph(
     pixel_size: PixelSizeLike = None,
     infobar: InfobarLike = "auto",
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
-    scale_bar: ScaleBarLike = "none",
+    scale_bar: ScaleBarLike = "auto",
 ) -> Micrograph:
     """Read a micrograph, its pixel size, its info bar and its scale bar.
 
@@ -54,13 +58,13 @@ def read_micrograph(
         Largest image (height x width) accepted, checked from the file's header before any
         pixel is decoded (EM formats: after decoding); None: no limit.  The default, 2**28
         px, fits a machine with 24 GB of memory.
-    scale_bar : {"auto", "none"}, optional
-        ``"auto"`` finds the scale bar and reads its label (:func:`read_scale_bar`): the bar
-        and label are left out of the analysis, and the bar calibrates the image when neither
-        ``pixel_size`` nor metadata does.  When metadata and bar differ by more than 2 %,
-        ``metadata["calibration_warning"]`` gives both.  ``"none"`` (default) skips it: the
-        reader still misreads some bar styles (framed bars, thin end ticks), so reading is
-        opt-in.
+    scale_bar : {"auto", "always", "none"}, optional
+        ``"auto"`` (default) finds the scale bar and reads its label (:func:`read_scale_bar`)
+        when neither ``pixel_size`` nor the metadata gives the pixel size: the bar then
+        calibrates the image, and bar and label are left out of the analysis.  ``"always"``
+        reads it on every image: it is also left out of the analysis of calibrated images,
+        and when metadata and bar differ by more than 2 %, ``metadata["calibration_warning"]``
+        gives both.  ``"none"`` never looks for it.
 
     Returns
     -------
@@ -105,7 +109,8 @@ def read_micrograph(
     if user_size is not None and file_size is not None:
         metadata["file_pixel_size_nm"] = file_size.nm
     infobar_top = _infobar_top(infobar, data, path, metadata)
-    bar = _scale_bar(scale_bar, data, metadata)
+    bar = _scale_bar(scale_bar, path, data, metadata,
+                     needed=user_size is None and file_size is None)
     size = choose_pixel_size(user_size, file_size, bar, metadata)
     return Micrograph(data, size, path, infobar_top, metadata, scale_bar=bar)
 
@@ -154,20 +159,45 @@ def choose_pixel_size(user: PixelSize | None, file: PixelSize | None, bar: Scale
     return PixelSize(None, "none")
 
 
-def _scale_bar(mode: ScaleBarLike, data, metadata: dict) -> ScaleBar | None:
+def _scale_bar(mode: ScaleBarLike, path: Path, data, metadata: dict,
+               needed: bool) -> ScaleBar | None:
+    """The scale-bar reading ``mode`` asks for (recorded in ``metadata``), or None."""
+    if mode not in SCALE_BAR_MODES:
+        raise InputError(f"scale_bar must be 'auto', 'always' or 'none', got {mode!r}")
     if mode == "none":
         metadata["scale_bar"] = {"status": "not looked for (disabled)"}
         return None
-    if mode != "auto":
-        raise InputError(f"scale_bar must be 'auto' or 'none', got {mode!r}")
-    bar = read_scale_bar(data)
+    if mode == "auto" and not needed:
+        metadata["scale_bar"] = {"status": "not looked for (pixel size known)"}
+        return None
+    bar = _bar_reading(path, data)
     metadata["scale_bar"] = bar.to_dict()
+    return bar
+
+
+def _bar_reading(path: Path, data) -> ScaleBar:
+    """``read_scale_bar(data)``, remembered per file (path, size, modification time).
+
+    ``analyze`` checks a batch's calibration before segmenting it, then reads every image
+    again: each bar is read (OCR) once.
+    """
+    try:
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        return read_scale_bar(data)
+    if key in _READINGS:
+        _READINGS.move_to_end(key)
+        return _READINGS[key]
+    bar = _READINGS[key] = read_scale_bar(data)
+    while len(_READINGS) > _MAX_READINGS:
+        _READINGS.popitem(last=False)
     return bar
 
 
 def read_pixel_size(path: str | os.PathLike,
                     max_pixels: int | None = DEFAULT_MAX_PIXELS,
-                    scale_bar: ScaleBarLike = "none") -> PixelSize:
+                    scale_bar: ScaleBarLike = "auto") -> PixelSize:
     """The pixel size a file's metadata (embedded, then a vendor sidecar) or scale bar gives.
 
     Reads the file like :func:`read_micrograph` (same errors), converting the pixels only when

@@ -2,8 +2,9 @@
 
 :func:`~nanosizer.io._bar.find_bars` proposes straight horizontal bars; the text next to each
 (above, below or beside it) is read by OCR (:mod:`nanosizer.io._ocr`).  The longest bar whose
-neighbouring text is exactly a length ("200 nm", "0.5 µm", "1 um", "2,5 mm") is the scale bar.
-A bar without such a label is never used: the reading then says why there is none.
+neighbouring text is exactly a length ("200 nm", "0.5 µm", "1 um", "2,5 mm"), read for certain
+(:func:`_certain`), is the scale bar.  A bar without such a label is never used: the reading
+then says why there is none.
 """
 
 from __future__ import annotations
@@ -25,8 +26,14 @@ _MAX_TRIED = 6  # bar candidates whose surroundings are read
 # is read again inverted and enlarged; only an exact length label is ever accepted.
 _VARIANTS = ((False, 1), (True, 1), (False, 2), (True, 2))
 _PLAUSIBLE_NM = (0.005, 50_000.0)  # pixel sizes of electron micrographs, nm/px
-_MIN_SCORE = 0.8  # recogniser confidence a label needs
+_MIN_SCORE = 0.8  # recogniser confidence of a label read once and confirmed once
+_SURE_SCORE = 0.95  # confidence from which one reading is enough (else two must agree)
+_AGAIN_SCORE = 0.5  # confidence of a reading that confirms a label
 _LABEL_RE = re.compile(r"^\s*([0-9]+(?:[.,][0-9]+)?)\s*(nm|[uµμ]m|mm)\s*$", re.IGNORECASE)
+# text worth reading again (inverted, enlarged) when it is not yet a length: a digit, or
+# letters of a unit as OCR gets them wrong ("nr", "ni", "pm", "um")
+_LABEL_LIKE = re.compile(r"[0-9]|[nuµμp][mnri]", re.IGNORECASE)
+_JOIN_GAP = 2.0  # text heights between a number and its unit read as two boxes
 
 READ = "read"
 NO_BAR = "no scale bar found"
@@ -175,22 +182,52 @@ def read_scale_bar(image: np.ndarray, *, region: tuple[int, int, int, int] | Non
     if not ocr_available():
         return ScaleBar(NO_OCR, candidates=len(bars), seconds=time.perf_counter() - start)
     grey = _to_uint8(data)
+    status = NO_LABEL
     for bar in bars[:_MAX_TRIED]:
-        for variant in _VARIANTS:
-            texts = _texts_near(bar, grey, *variant)
-            found = _label_of(bar, texts)
-            if found is not None:
-                (nm, label), box = found
-                status = READ if _PLAUSIBLE_NM[0] <= nm / bar.length_px <= _PLAUSIBLE_NM[1] \
-                    else IMPLAUSIBLE
-                reading = ScaleBar(status, bar, label, nm, box, len(bars),
-                                   time.perf_counter() - start)
-                if reading.read:
-                    return reading
-                break
-            if not any(_near_digits(bar, t) for t in texts):
-                break  # no misread label here: try the next bar
-    return ScaleBar(NO_LABEL, candidates=len(bars), seconds=time.perf_counter() - start)
+        found = _read_label(bar, grey)
+        if found is None:
+            continue
+        (nm, label), box = found
+        if _PLAUSIBLE_NM[0] <= nm / bar.length_px <= _PLAUSIBLE_NM[1]:
+            return ScaleBar(READ, bar, label, nm, box, len(bars), time.perf_counter() - start)
+        status = IMPLAUSIBLE
+    return ScaleBar(status, candidates=len(bars), seconds=time.perf_counter() - start)
+
+
+def _read_label(bar: BarCandidate, grey: np.ndarray):
+    """((nm, label), box) of ``bar``'s label, or None when none is read for certain.
+
+    The surroundings are read as they are, inverted and enlarged (:data:`_VARIANTS`) until
+    the label is certain (:func:`_certain`); a label read two different ways (confidence
+    >= 0.5 each) leaves the bar unread.
+    """
+    seen: list = []  # ((nm, label), box, score) of each reading that found a label
+    for variant in _VARIANTS:
+        texts = _texts_near(bar, grey, *variant)
+        found = _label_of(bar, texts, _AGAIN_SCORE)
+        if found is None:
+            if not seen and not any(_near_label_like(bar, t) for t in texts):
+                return None  # no misread label here: try the next bar
+            continue
+        if seen and found[0][1] != seen[0][0][1]:
+            return None  # read two ways: not certain
+        seen.append(found)
+        if _certain(seen):
+            return max(seen, key=lambda f: f[2])[:2]
+    return None
+
+
+def _certain(seen: list) -> bool:
+    """True when the readings of one label make it certain.
+
+    One reading with recogniser confidence >= 0.95, two with >= 0.8 for one of them, or
+    three with >= 0.5 (a serif "µm" is read "um" with low confidence, but every time);
+    a label in mm (which OCR also makes of "nm") is never certain from one reading.
+    """
+    top = max(f[2] for f in seen)
+    mm = seen[0][0][1].endswith("mm")
+    return ((top >= _SURE_SCORE and not mm) or (len(seen) >= 2 and top >= _MIN_SCORE)
+            or (len(seen) >= 3 and not mm))
 
 
 def _to_uint8(data: np.ndarray) -> np.ndarray:
@@ -209,9 +246,9 @@ def _neighbourhood(bar: BarCandidate, shape: tuple[int, int]) -> tuple[int, int,
             min(shape[0], bar.bottom + reach_y), min(shape[1], bar.right + reach_x))
 
 
-def _near_digits(bar: BarCandidate, text: TextBox) -> bool:
-    """True when ``text`` holds a digit and sits where a label of ``bar`` would."""
-    return any(ch.isdigit() for ch in text.text) and _gap(bar, text) is not None
+def _near_label_like(bar: BarCandidate, text: TextBox) -> bool:
+    """True when ``text`` has a digit or a unit-like letter and sits where a label would."""
+    return _LABEL_LIKE.search(text.text) is not None and _gap(bar, text) is not None
 
 
 def _texts_near(bar: BarCandidate, grey: np.ndarray, invert: bool = False,
@@ -219,9 +256,38 @@ def _texts_near(bar: BarCandidate, grey: np.ndarray, invert: bool = False,
     """Text boxes (image coordinates) around ``bar``, read with the bar painted over.
 
     Painting the bar in its ground's grey keeps text that touches it from being misread
-    ("200" above a bar read as "2001").
+    ("200" above a bar read as "2001").  When text touches a side of the crop that is not
+    the image border, the crop is widened on that side and read again, so that a label is
+    never read cut in half ("250 nm" as "250 n").
     """
-    top, left, bottom, right = _neighbourhood(bar, grey.shape)
+    box = _neighbourhood(bar, grey.shape)
+    texts = _read_crop(bar, grey, box, invert, enlarge)
+    wider = _widened(box, texts, grey.shape)
+    return texts if wider == box else _read_crop(bar, grey, wider, invert, enlarge)
+
+
+def _widened(box: tuple[int, int, int, int], texts: list[TextBox],
+             shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """``box`` grown by half its size on each side where a text box reaches its edge."""
+    top, left, bottom, right = box
+    grow_y, grow_x = (bottom - top) // 2, (right - left) // 2
+    for t in texts:
+        near = max(3.0, 0.6 * t.height)  # a cut letter may be left out of the text box
+        if t.left <= box[1] + near and box[1] > 0:
+            left = max(0, box[1] - grow_x)
+        if t.right >= box[3] - near and box[3] < shape[1]:
+            right = min(shape[1], box[3] + grow_x)
+        if t.top <= box[0] + near and box[0] > 0:
+            top = max(0, box[0] - grow_y)
+        if t.bottom >= box[2] - near and box[2] < shape[0]:
+            bottom = min(shape[0], box[2] + grow_y)
+    return top, left, bottom, right
+
+
+def _read_crop(bar: BarCandidate, grey: np.ndarray, box: tuple[int, int, int, int],
+               invert: bool, enlarge: int) -> list[TextBox]:
+    """Text boxes (image coordinates) in ``box`` of ``grey``, the bar painted over."""
+    top, left, bottom, right = box
     crop = grey[top:bottom, left:right].copy()
     t, l, b, r = bar.top - top, bar.left - left, bar.bottom - top, bar.right - left
     ring = np.concatenate([crop[max(0, t - 2):t, l:r].ravel(), crop[b:b + 2, l:r].ravel()])
@@ -242,25 +308,29 @@ def _lines(texts: list[TextBox]) -> list[TextBox]:
                 continue
             h = max(a.height, b.height)
             same_line = abs((a.top + a.bottom) - (b.top + b.bottom)) / 2 < 0.5 * h
-            if same_line and b.left - a.right < 1.2 * h:
+            if same_line and b.left - a.right < _JOIN_GAP * h:
                 out.append(TextBox(f"{a.text} {b.text}", min(a.score, b.score),
                                    min(a.top, b.top), a.left, max(a.bottom, b.bottom), b.right))
     return out
 
 
-def _label_of(bar: BarCandidate, texts: list[TextBox]):
-    """((nm, label), box) of the nearest length label beside, above or below ``bar``."""
+def _label_of(bar: BarCandidate, texts: list[TextBox], min_score: float = 0.8):
+    """((nm, label), box, score) of the nearest length label beside, above or below ``bar``.
+
+    Labels need a recogniser confidence of ``min_score``, in mm of 0.95 (OCR reads "nm" as
+    "mm").
+    """
     best = None
     for line in _lines(texts):
-        parsed = parse_scale_label(line.text) if line.score >= _MIN_SCORE else None
-        if parsed is None:
+        parsed = parse_scale_label(line.text) if line.score >= min_score else None
+        if parsed is None or (parsed[1].endswith("mm") and line.score < _SURE_SCORE):
             continue
         gap = _gap(bar, line)
         if gap is not None and (best is None or gap < best[0]):
             box = (int(np.floor(line.top)), int(np.floor(line.left)), int(np.ceil(line.bottom)),
                    int(np.ceil(line.right)))
-            best = (gap, parsed, box)
-    return None if best is None else (best[1], best[2])
+            best = (gap, parsed, box, line.score)
+    return None if best is None else best[1:]
 
 
 def _gap(bar: BarCandidate, text: TextBox) -> float | None:

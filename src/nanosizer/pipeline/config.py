@@ -31,9 +31,10 @@ class AnalyzeConfig:
         Override of every image's pixel size, e.g. ``"7.34 nm"``; None reads it from the file.
     infobar : 'auto', 'none' or int
         Info-bar handling: detect it, ignore it, or exclude the rows from this index on.
-    scale_bar : {'auto', 'none'}
-        Find the scale bar (left out of the segmentation; calibrates images that have neither
-        ``pixel_size`` nor metadata), or not (default; reading bars is opt-in).
+    scale_bar : {'auto', 'always', 'none'}
+        Read the scale bar burnt into images that have neither ``pixel_size`` nor metadata:
+        it calibrates them and is left out of the segmentation (``'auto'``, default); read it
+        on every image, also to check the metadata (``'always'``); or never (``'none'``).
     include_border : bool
         Keep particles touching the image border or info bar in the statistics.
     min_area_px : int
@@ -66,7 +67,7 @@ class AnalyzeConfig:
     measure: str = "feret_min"
     pixel_size: str | None = None
     infobar: str | int = "auto"
-    scale_bar: str = "none"
+    scale_bar: str = "auto"
     include_border: bool = False
     min_area_px: int = 0
     zoom: float | None = None
@@ -91,8 +92,9 @@ class AnalyzeConfig:
             raise ValueError(f"measure must be one of {', '.join(MEASURES)}, got {self.measure!r}")
         if not (isinstance(self.infobar, int) or self.infobar in ("auto", "none")):
             raise ValueError(f"infobar must be 'auto', 'none' or a row index, got {self.infobar!r}")
-        if self.scale_bar not in ("auto", "none"):
-            raise ValueError(f"scale_bar must be 'auto' or 'none', got {self.scale_bar!r}")
+        if self.scale_bar not in ("auto", "always", "none"):
+            raise ValueError("scale_bar must be 'auto', 'always' or 'none', "
+                             f"got {self.scale_bar!r}")
         if self.decoder is not None:
             from ..segment.instances import DECODERS
 

@@ -3,7 +3,9 @@
 Unlike the distractor bars of :mod:`nanosizer.synth._overlay`, these bars are true: the label is
 a round length and the bar is exactly ``label / pixel size`` pixels long, its ends drawn with
 sub-pixel (area) anti-aliasing.  Styles, polarity, fonts, sizes, label placement, decimal
-comma and µm/um spelling vary at random.
+comma and µm/um spelling vary at random.  Like a microscope's or an author's bar, each bar is
+legible: drawn straight on the image only where its ends stand out from what lies around them
+(in the polarity that does), otherwise on a plain patch that encloses bar, ticks and label.
 """
 
 from __future__ import annotations
@@ -95,9 +97,6 @@ def draw_scale_bar(image: np.ndarray, pixel_size_nm: float,
     style = str(rng.choice(["solid", "solid", "framed", "ticks"]))
     patch = rng.random() < 0.4  # a plain patch behind bar and label
     polarity = str(rng.choice(["light", "dark"]))
-    if not patch:  # without a patch the bar contrasts with the image around it
-        polarity = "light" if np.median(image[int(0.8 * h):]) < 128 else "dark"
-    ink, ground = (255, 0) if polarity == "light" else (0, 255)
     thick = int(max(3 if style == "framed" else 2, round(h * rng.uniform(0.006, 0.02))))
     size = int(max(10, round(h * rng.uniform(0.03, 0.06))))
     font, font_name = _font(str(rng.choice(_FONTS)), size)
@@ -106,21 +105,21 @@ def draw_scale_bar(image: np.ndarray, pixel_size_nm: float,
     x0 = (w * rng.uniform(0.04, 0.08) if left_side
           else w * rng.uniform(0.92, 0.96) - length_px) + rng.uniform(0, 1)
     row = int(h * rng.uniform(0.84, 0.92))
+    rows = {"ticks": (row - 2 * thick, row + 3 * thick), "framed": (row, row + thick + 1),
+            "solid": (row, row + thick)}[style]  # rows the bar covers
+    if not patch:  # without a patch the bar must contrast with what lies around its ends
+        patch, polarity = _polarity(image, rows, x0, length_px, polarity)
+    ink, ground = (255, 0) if polarity == "light" else (0, 255)
     out = Image.fromarray(np.asarray(image, dtype=np.uint8).copy())
     draw = ImageDraw.Draw(out)
     tb = draw.textbbox((0, 0), text, font=font)
     tw, th = tb[2] - tb[0], tb[3] - tb[1]
     place = str(rng.choice(["above", "below", "beside"]))
-    if place == "above":
-        tx, ty = x0 + (length_px - tw) / 2, row - th - size // 2 - (thick if style == "ticks" else 0)
-    elif place == "below":
-        tx, ty = x0 + (length_px - tw) / 2, row + thick + size // 2 + (thick if style == "ticks" else 0)
-    else:
-        tx, ty = x0 + length_px + size // 2 if left_side else x0 - tw - size // 2, \
-            row + thick / 2 - th / 2
+    tx, ty = _label_xy(place, (x0, x0 + length_px, rows, row + thick / 2), (tw, th), size,
+                       left_side, (h, w))
     if patch:
-        box = [min(x0, tx) - 6, min(row - thick, ty) - 6, max(x0 + length_px, tx + tw) + 6,
-               max(row + 2 * thick, ty + th + tb[1]) + 6]
+        box = [min(x0, tx) - 6, min(rows[0], ty) - 6, max(x0 + length_px, tx + tw) + 6,
+               max(rows[1], ty + th + tb[1]) + 6]
         draw.rectangle(box, fill=ground)
     draw.text((tx - tb[0], ty - tb[1]), text, fill=ink, font=font)
     pixels = np.asarray(out).astype(np.float64)
@@ -128,6 +127,61 @@ def draw_scale_bar(image: np.ndarray, pixel_size_nm: float,
     truth = ScaleBarTruth(text, length_nm, float(length_px), float(x0), row, style, polarity,
                           font_name)
     return np.clip(np.round(pixels), 0, 255).astype(np.uint8), truth
+
+
+def _polarity(image: np.ndarray, rows: tuple[int, int], x0: float, length: float,
+              fallback: str) -> tuple[bool, str]:
+    """(patch, polarity) of a bar to be drawn straight on ``image``.
+
+    The polarity that stands out around both ends (the usual one for the image's bottom when
+    both do); when neither does, the bar gets a patch (in ``fallback`` polarity).
+    """
+    legible = _legible(image, rows, x0, length)
+    usual = "light" if np.median(image[int(0.8 * image.shape[0]):]) < 128 else "dark"
+    if not legible:
+        return True, fallback
+    return False, usual if usual in legible else legible[0]
+
+
+def _label_xy(place: str, bar: tuple, text: tuple[int, int], size: int, left_side: bool,
+              shape: tuple[int, int]) -> tuple[float, float]:
+    """Top-left corner of the label: ``place`` "above", "below" or "beside" the bar.
+
+    ``bar`` is (x0, x1, (top row, bottom row), centre row).  The label keeps half a text size
+    clear of the bar and its ticks and stays inside the image (a label below that would leave
+    it goes above).
+    """
+    (x0, x1, (top, bottom), centre), (tw, th), (h, w) = bar, text, shape
+    if place == "below" and bottom + size // 2 + th > h - 4:
+        place = "above"
+    if place == "above":
+        tx, ty = (x0 + x1 - tw) / 2, top - th - size // 2
+    elif place == "below":
+        tx, ty = (x0 + x1 - tw) / 2, bottom + size // 2
+    else:
+        tx, ty = (x1 + size // 2 if left_side else x0 - tw - size // 2), centre - th / 2
+    return min(max(tx, 4.0), w - tw - 4.0), ty
+
+
+def _legible(image: np.ndarray, rows: tuple[int, int], x0: float, length: float) -> list[str]:
+    """Polarities ("light", "dark") in which a bar drawn at ``rows`` from ``x0`` stands out.
+
+    A reader (human or program) finds a bar's ends only where nothing of the bar's own grey
+    touches them: within 8 px of each end, the image (averaged over 3 x 3 pixels) must stay
+    on the far side of mid-grey from the ink.
+    """
+    from scipy import ndimage as ndi
+
+    h, w = image.shape
+    top, bottom = max(0, rows[0] - 8), min(h, rows[1] + 8)
+    zones = [image[top:bottom, max(0, int(x) - 8):min(w, int(x) + 9)] for x in (x0, x0 + length)]
+    smooth = [ndi.uniform_filter(z.astype(np.float64), size=3) for z in zones]
+    out = []
+    if max(float(z.max()) for z in smooth) < 128:
+        out.append("light")
+    if min(float(z.min()) for z in smooth) > 128:
+        out.append("dark")
+    return out
 
 
 def _coverage(width: int, a: float, b: float) -> np.ndarray:
