@@ -133,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
         if unfinished is not None:
             print(f"note: --overwrite without --resume: starting over, the unfinished run in "
                   f"{unfinished} is discarded", file=sys.stderr)
-    with _terminate_as_interrupt():
+    with _terminate_as_interrupt(), _warnings_as_lines():
         result = analyze(
             paths, args.out, config, overwrite=args.overwrite, resume=args.resume,
             progress=not args.quiet, on_failure=_print_failure, workers=args.workers,
@@ -149,6 +149,27 @@ def run(args: argparse.Namespace) -> int:
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
     return _failure_status(result)
+
+
+@contextlib.contextmanager
+def _warnings_as_lines():
+    """:class:`~nanosizer.errors.NanosizerWarning` printed as one ``warning:`` line at once."""
+    import warnings
+
+    from ..errors import NanosizerWarning
+
+    default = warnings.showwarning
+
+    def show(message, category, *args, **kwargs):
+        if issubclass(category, NanosizerWarning):
+            print(f"warning: {message}", file=sys.stderr)
+        else:
+            default(message, category, *args, **kwargs)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", NanosizerWarning)
+        warnings.showwarning = show
+        yield
 
 
 @contextlib.contextmanager

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, NanosizerWarning
 from .config import AnalyzeConfig
 from .failures import ImageFailure, failure_of
 
@@ -185,28 +186,46 @@ def _check_unique_stems(paths: Sequence[Path]) -> None:
         seen[p.stem] = p
 
 
-def _check_calibration(paths: Sequence[Path], config: AnalyzeConfig) -> None:
-    """InputError before any segmentation when calibrated and uncalibrated files are mixed."""
+def _check_calibration(paths: Sequence[Path], config: AnalyzeConfig) -> AnalyzeConfig:
+    """The settings to run with; InputError before any segmentation when calibrated and
+    uncalibrated files are mixed.
+
+    With the default ``scale_bar="auto"``, a batch in which only scale bars calibrate some
+    images and the others have no readable bar is analysed in pixels (scale bars off, with a
+    warning naming the unread images): a folder of images without metadata, some bars
+    unreadable, keeps giving one pooled distribution instead of stopping.
+    """
     if config.pixel_size is not None or len(paths) < 2:
-        return
+        return config
     from ..io import read_pixel_size
 
-    calibrated: Path | None = None
-    raw: Path | None = None
+    by_bar: list[Path] = []
+    by_metadata: list[Path] = []
+    raw: list[Path] = []
     for path in paths:
         try:
-            known = read_pixel_size(path, config.max_pixels, config.scale_bar).calibrated
+            size = read_pixel_size(path, config.max_pixels, config.scale_bar)
         except InputError:
             continue  # reported with the other failures when the image is analysed
-        if known:
-            calibrated = calibrated or path
+        if not size.calibrated:
+            raw.append(path)
+        elif size.source.startswith("scale bar"):
+            by_bar.append(path)
         else:
-            raw = raw or path
-        if calibrated is not None and raw is not None:
-            raise InputError(
-                f"{raw} has no pixel size while {calibrated} has one, so sizes cannot be "
-                "pooled; pass --pixel-size (or --scale-bar none) or analyse it separately"
-            )
+            by_metadata.append(path)
+    if not raw or not (by_bar or by_metadata):
+        return config
+    if config.scale_bar == "auto" and not by_metadata:
+        warnings.warn(
+            f"the scale bar of {len(raw)} of {len(raw) + len(by_bar)} images could not be read "
+            f"(e.g. {raw[0]}), so no image is calibrated by its bar and all sizes are in px; "
+            "pass --pixel-size to calibrate them", NanosizerWarning, stacklevel=3)
+        return replace(config, scale_bar="none")
+    calibrated = (by_metadata or by_bar)[0]
+    raise InputError(
+        f"{raw[0]} has no pixel size while {calibrated} has one, so sizes cannot be "
+        "pooled; pass --pixel-size (or --scale-bar none) or analyse it separately"
+    )
 
 
 def _check_model(config: AnalyzeConfig) -> None:
@@ -310,7 +329,7 @@ def analyze(
     files = expand_paths([str(p) for p in paths])
     _check_unique_stems(files)
     _check_model(config)
-    _check_calibration(files, config)
+    config = _check_calibration(files, config)
     writer = (ResultWriter(out, overwrite=overwrite, config=config, files=files, resume=resume)
               if out is not None else None)
     done = writer.done if writer is not None else {}
