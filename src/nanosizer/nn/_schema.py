@@ -20,7 +20,7 @@ __all__ = ["CONFIG_MAX_BYTES", "WEIGHTS_MAX_BYTES", "ZOOM_RANGE", "resolve_zoom_
 CONFIG_NAME = "config.json"
 #: Largest accepted ``config.json`` (the shipped ones are ~5 kB).
 CONFIG_MAX_BYTES = 1 << 20
-#: Largest accepted ``weights.safetensors`` (the shipped UNet is 7 MB).
+#: Largest accepted ``weights.safetensors`` (the shipped UNet is 29 MB).
 WEIGHTS_MAX_BYTES = 1 << 30
 #: Allowed ``metadata.zoom`` (and explicit zooms): 1/64 to 8.
 ZOOM_RANGE = (1 / 64, 8.0)
