@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._blocks import row_blocks
+
 __all__ = ["NORMALIZATION", "normalize_image"]
 
 #: Description stored in model metadata; :func:`normalize_image` defaults to it.
@@ -47,8 +49,12 @@ def normalize_image(
     values = image[mask] if mask is not None else image
     if values.size == 0:
         values = image
-    lo, hi = np.percentile(values, (low, high))
+    # a masked copy is ours to reorder: no second copy of it inside np.percentile
+    lo, hi = np.percentile(values, (low, high), overwrite_input=values is not image)
     scale = hi - lo
     if scale <= 0:
         return np.zeros_like(image)
-    return ((image - lo) / scale).astype(np.float32)
+    out = np.empty_like(image)
+    for rows in row_blocks(image.shape):
+        out[rows] = (image[rows] - lo) / scale  # float64 per block, rounded to float32
+    return out

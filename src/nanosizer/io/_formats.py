@@ -24,7 +24,7 @@ __all__ = ["DEFAULT_MAX_PIXELS", "FORMATS", "IMAGE_EXTENSIONS", "PNG_PIXEL_SIZE_
            "check_pixel_count", "decode"]
 
 #: Largest image (height x width) read by default: 2**28 px (16384 x 16384).  Analysis needs
-#: about 30 bytes per pixel, so this fits a machine with 24 GB of memory.
+#: about 50 bytes per pixel, so this fits a machine with 24 GB of memory.
 DEFAULT_MAX_PIXELS = 2**28
 
 #: PNG text chunk holding the pixel size in nm (written by ``nanosizer synth``).  Only this
@@ -61,14 +61,14 @@ def check_pixel_count(path: Path, height: int, width: int, max_pixels: int | Non
     >>> check_pixel_count(Path("a.tif"), 100, 101, 10**4)
     Traceback (most recent call last):
     ...
-    nanosizer.errors.InputError: a.tif: the image is 101 x 100 px (10100 px), above the limit of 10000 px; crop or bin it, or raise --max-pixels if the machine has about 30 bytes of memory per pixel
+    nanosizer.errors.InputError: a.tif: the image is 101 x 100 px (10100 px), above the limit of 10000 px; crop or bin it, or raise --max-pixels if the machine has about 50 bytes of memory per pixel
     """
     if max_pixels is None or int(height) * int(width) <= max_pixels:
         return
     raise InputError(
         f"{path}: the image is {width} x {height} px ({int(height) * int(width)} px), above the "
         f"limit of {max_pixels} px; crop or bin it, or raise --max-pixels if the machine has "
-        "about 30 bytes of memory per pixel"
+        "about 50 bytes of memory per pixel"
     )
 
 

@@ -54,13 +54,13 @@ def detect_infobar(image: np.ndarray) -> int | None:
     >>> detect_infobar(rng.normal(120, 20, (100, 80))) is None
     True
     """
-    data = np.asarray(image, dtype=np.float64)
+    data = np.asarray(image)
     if data.ndim != 2 or min(data.shape) < _MIN_ROWS:
         return None
     height = data.shape[0]
     region = max(_MIN_ROWS, int(height * (_MAX_FRACTION + 0.05)))
     region = min(region, height)
-    quant = _quantise(data[height - region :])
+    quant = _quantise(data[height - region :].astype(np.float64))  # only the rows searched
     if quant is None:
         return None
     for bg in _background_candidates(quant):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._blocks import label_counts
 from ..io import PixelSize
 from . import _shape
 from .feret import angle_0_180, feret_by_label
@@ -117,7 +118,7 @@ def measure_particles(
     image = _check_same_shape(image, labels, "image")
     exclude = _check_same_shape(exclude, labels, "exclude")
     n = int(labels.max(initial=0)) + 1
-    present = np.flatnonzero(np.bincount(labels.ravel(), minlength=n))
+    present = np.flatnonzero(label_counts(labels))
     present = present[present > 0]
     if present.size == 0:
         return _empty(unit)
@@ -172,6 +173,8 @@ def _check_labels(labels: np.ndarray) -> np.ndarray:
         raise ValueError(f"labels must be 2-D (H, W), got shape {arr.shape}")
     if arr.size and arr.min() < 0:
         raise ValueError("labels must be >= 0 (0 = background)")
+    if arr.dtype.itemsize <= 4:
+        return arr  # int32/uint16 labels are used as they are (no 8-byte copy)
     return arr.astype(np.intp, copy=False)
 
 

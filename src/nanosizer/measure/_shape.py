@@ -96,7 +96,7 @@ def moments(labels: np.ndarray, n: int, image: np.ndarray | None = None) -> dict
         if image is None:
             out["mean_intensity"] = np.full(n, np.nan)
         else:
-            grey = np.asarray(image, dtype=np.float64).ravel()[idx]
+            grey = np.asarray(image).ravel()[idx].astype(np.float64)
             out["mean_intensity"] = np.bincount(lab, weights=grey, minlength=n) / area
     return out
 

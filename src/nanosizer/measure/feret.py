@@ -171,6 +171,7 @@ def feret_by_label(labels: np.ndarray) -> FeretTable:
         One entry per label id present, sorted by label.
     """
     ids, points, starts = _run_end_corners(labels)
+    ids = ids.astype(np.int64)
     if ids.size == 0:
         empty = np.empty(0)
         return FeretTable(ids, empty, empty, empty, empty, empty, empty)

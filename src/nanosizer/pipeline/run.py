@@ -397,7 +397,8 @@ def _run_jobs(jobs: Sequence[_Job], total: int, *, progress: bool, on_image, on_
             pending.result()
     except BaseException:
         if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            # the one image whose files are queued is analysed already: write it, keep it
+            pool.shutdown(wait=True)
         results.close()  # local workers: cancel the images not handed to a worker yet
         raise
     finally:

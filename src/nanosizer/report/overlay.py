@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._blocks import label_counts, row_blocks
+
 __all__ = ["label_overlay", "to_uint8"]
 
 # 3x5 bitmaps of the digits 0-9, one string of 15 bits per digit (row-major).
@@ -40,12 +42,18 @@ def to_uint8(image: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
     -------
     (H, W) ndarray of uint8
     """
-    values = image[mask] if mask is not None and mask.any() else image.ravel()
-    lo, hi = np.percentile(values, (0.5, 99.5)) if values.size else (0.0, 1.0)
+    masked = mask is not None and mask.any()
+    values = image[mask] if masked else image.ravel()
+    # a masked copy is ours to reorder: no second copy of it inside np.percentile
+    lo, hi = (np.percentile(values, (0.5, 99.5), overwrite_input=masked) if values.size
+              else (0.0, 1.0))
     if hi <= lo:
         hi = lo + 1.0
-    scaled = (image.astype(np.float32) - lo) * (255.0 / (hi - lo))
-    return np.clip(scaled, 0, 255).astype(np.uint8)
+    out = np.empty(image.shape, dtype=np.uint8)
+    for rows in row_blocks(image.shape):
+        scaled = (image[rows].astype(np.float32) - lo) * (255.0 / (hi - lo))
+        out[rows] = np.clip(scaled, 0, 255).astype(np.uint8)
+    return out
 
 
 def _text_mask(text: str, scale: int) -> np.ndarray:
@@ -101,23 +109,58 @@ def label_overlay(
     -------
     (H, W, 3) ndarray of uint8
     """
-    from scipy import ndimage as ndi
-    from skimage.segmentation import find_boundaries
-
     grey = to_uint8(image, mask)
     rgb = np.repeat(grey[..., None], 3, axis=2)
+    del grey
     if labels.max() == 0:
         return rgb
-    edges = find_boundaries(labels, mode="inner")
     excluded_ids = np.asarray(sorted(excluded) if excluded is not None else [], dtype=np.int64)
-    is_excluded = np.isin(labels, excluded_ids) if excluded_ids.size else np.zeros_like(edges)
-    rgb[edges & ~is_excluded] = (40, 255, 60)
-    rgb[edges & is_excluded] = (255, 150, 0)
+    is_excluded = np.zeros(int(labels.max()) + 1, dtype=bool)
+    is_excluded[excluded_ids[(excluded_ids >= 0) & (excluded_ids < is_excluded.size)]] = True
+    for rows, edges in _inner_boundaries(labels):
+        ey, ex = np.nonzero(edges)
+        out = is_excluded[labels[rows][ey, ex]]
+        band = rgb[rows]
+        band[ey[~out], ex[~out]] = (40, 255, 60)
+        band[ey[out], ex[out]] = (255, 150, 0)
     if show_ids:
-        ids = np.unique(labels[labels > 0])
-        centres = ndi.center_of_mass(np.ones_like(labels, dtype=np.uint8), labels, ids)
+        ids, centres = _centroids(labels)
         scale = 2 if min(labels.shape) >= 512 else 1
         for lab, (cy, cx) in zip(ids, centres):
             color = (255, 200, 60) if lab in excluded_ids else (255, 255, 80)
             _stamp(rgb, _text_mask(str(int(lab)), scale), int(round(cy)), int(round(cx)), color)
     return rgb
+
+
+def _inner_boundaries(labels: np.ndarray):
+    """``(rows, edges)`` for row bands of ``find_boundaries(labels, mode="inner")``.
+
+    Each band is found with one row of context above and below, so the bands together equal
+    the whole-image boundaries without its image-size dilation and erosion arrays.
+    """
+    from skimage.segmentation import find_boundaries
+
+    h = labels.shape[0]
+    for rows in row_blocks(labels.shape):
+        top, bottom = max(rows.start - 1, 0), min(rows.stop + 1, h)
+        edges = find_boundaries(labels[top:bottom], mode="inner")
+        yield rows, edges[rows.start - top : rows.stop - top]
+
+
+def _centroids(labels: np.ndarray) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """Ids present (ascending) and their centroids ``(row, col)``.
+
+    Sums of pixel coordinates are whole numbers, exact in float64 in any order, so these equal
+    ``scipy.ndimage.center_of_mass`` of the particles, without its image-size float64 arrays.
+    """
+    n = int(labels.max()) + 1
+    count = label_counts(labels)
+    sums = np.zeros((2, n))
+    for rows in row_blocks(labels.shape):
+        ys, xs = np.nonzero(labels[rows])
+        ids = labels[rows][ys, xs]
+        sums[0] += np.bincount(ids, weights=ys + rows.start, minlength=n)
+        sums[1] += np.bincount(ids, weights=xs, minlength=n)
+    ids = np.flatnonzero(count)
+    ids = ids[ids > 0]
+    return ids, [(sums[0, k] / count[k], sums[1, k] / count[k]) for k in ids]

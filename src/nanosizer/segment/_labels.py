@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._blocks import apply_lut, label_counts
+
 __all__ = ["relabel_min_area"]
 
 
@@ -31,11 +33,11 @@ def relabel_min_area(labels: np.ndarray, min_area: int, relative: float = 0.0) -
     array([[1, 1, 0, 0],
            [1, 1, 0, 0]], dtype=int32)
     """
-    counts = np.bincount(np.asarray(labels).ravel())
+    counts = label_counts(labels)
     keep = counts >= max(min_area, 1)
     keep[0] = False
     if relative > 0 and keep.any():
         keep &= counts >= relative * np.median(counts[keep])
     lut = np.zeros(counts.size, dtype=np.int32)
     lut[keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
-    return lut[labels]
+    return apply_lut(lut, labels)

@@ -30,10 +30,12 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
+from .. import _blocks
+from .._blocks import apply_lut, row_blocks
 from ._labels import relabel_min_area
 
-__all__ = ["OFFSET_PX", "predicts_offsets", "decode_offsets", "vote_density", "centres_to_labels",
-           "refine_with_votes"]
+__all__ = ["OFFSET_PX", "EncodedOffsets", "predicts_offsets", "decode_offsets", "vote_density",
+           "centres_to_labels", "refine_with_votes"]
 
 #: Offset (network px) that a sigmoid output of 1 stands for (0 -> -OFFSET_PX, 0.5 -> 0).
 OFFSET_PX: float = 64.0
@@ -53,6 +55,40 @@ def decode_offsets(encoded: np.ndarray, offset_px: float = OFFSET_PX) -> np.ndar
     return (2.0 * np.asarray(encoded, dtype=np.float64) - 1.0) * offset_px
 
 
+class EncodedOffsets:
+    """Centre offsets kept in their sigmoid encoding and decoded where they are read.
+
+    ``EncodedOffsets(encoded, offset_px)[axis][rows, cols]`` equals
+    ``decode_offsets(encoded, offset_px)[axis][rows, cols]`` bit for bit, without the
+    (2, H, W) float64 array of all offsets.
+
+    Parameters
+    ----------
+    encoded : (2, H, W) ndarray of float
+        Sigmoid outputs offset_y, offset_x.
+    offset_px : float
+        Offset (px) that an output of 1 stands for.
+    """
+
+    def __init__(self, encoded: np.ndarray, offset_px: float = OFFSET_PX) -> None:
+        self.encoded = encoded
+        self.offset_px = offset_px
+
+    def __getitem__(self, axis: int) -> "_DecodedChannel":
+        return _DecodedChannel(self.encoded[axis], self.offset_px)
+
+
+class _DecodedChannel:
+    """One channel of :class:`EncodedOffsets`; indexing decodes the values picked."""
+
+    def __init__(self, encoded: np.ndarray, offset_px: float) -> None:
+        self.encoded = encoded
+        self.offset_px = offset_px
+
+    def __getitem__(self, index) -> np.ndarray:
+        return decode_offsets(self.encoded[index], self.offset_px)
+
+
 def vote_density(
     fgmask: np.ndarray, offsets: np.ndarray, sigma: float, steps: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -67,8 +103,9 @@ def vote_density(
     ----------
     fgmask : (H, W) ndarray of bool
         Pixels that vote.
-    offsets : (2, H, W) ndarray of float
-        Vector (y, x) in px from each pixel to its particle centre.
+    offsets : (2, H, W) ndarray of float, or EncodedOffsets
+        Vector (y, x) in px from each pixel to its particle centre; an
+        :class:`EncodedOffsets` decodes them only where votes are cast.
     sigma : float
         Gaussian smoothing of the counts (px).
     steps : int
@@ -83,17 +120,62 @@ def vote_density(
         image.
     """
     h, w = fgmask.shape
-    ys, xs = np.nonzero(fgmask)
+    votes = np.empty((2, int(np.count_nonzero(fgmask))), dtype=np.int32)
+    done = 0
+    for rows in row_blocks(fgmask.shape):
+        ys, xs = np.nonzero(fgmask[rows])
+        ys += rows.start
+        votes[:, done : done + ys.size] = _follow(ys, xs, offsets, steps, h, w)
+        done += ys.size
+    density = _vote_counts(votes, h, w)
+    if sigma > 0:
+        ndi.gaussian_filter(density, sigma, output=density)  # in place, line by line
+    return density, votes
+
+
+def _follow(ys: np.ndarray, xs: np.ndarray, offsets, steps: int, h: int, w: int
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel (row, column) each voter at ``(ys, xs)`` reaches in ``steps`` offset steps."""
     py, px = ys.astype(np.float64), xs.astype(np.float64)
     iy, ix = ys, xs
     for _ in range(max(int(steps), 1)):
         py = np.clip(py + offsets[0][iy, ix], 0, h - 1)
         px = np.clip(px + offsets[1][iy, ix], 0, w - 1)
         iy, ix = np.rint(py).astype(np.intp), np.rint(px).astype(np.intp)
-    vy, vx = iy, ix
-    counts = np.bincount(vy * w + vx, minlength=h * w).reshape(h, w).astype(np.float32)
-    density = ndi.gaussian_filter(counts, sigma) if sigma > 0 else counts
-    return density, np.stack([vy, vx])
+    return iy, ix
+
+
+def _vote_counts(votes: np.ndarray, h: int, w: int, block: int | None = None) -> np.ndarray:
+    """(H, W) float32 number of votes per pixel.
+
+    Counted in blocks of votes over the span of pixels each block reaches (votes come in
+    raster order of the voting pixels and land near them), so no (H * W,) int64 array is made.
+    The same as ``np.bincount(...).astype(np.float32)`` while a pixel gets fewer than 2**24
+    votes.
+    """
+    counts = np.zeros(h * w, dtype=np.float32)
+    block = block or _blocks.BLOCK_PIXELS
+    for start in range(0, votes.shape[1], block):
+        flat = votes[0, start : start + block].astype(np.intp) * w + votes[1, start : start + block]
+        low = int(flat.min())
+        span = np.bincount(flat - low)
+        counts[low : low + span.size] += span
+    return counts.reshape(h, w)
+
+
+def _local_maxima(values: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """``where & (values >= ndi.maximum_filter(values, size=3))``, in row bands.
+
+    Each band is filtered with one row of context above and below, so no image-size filtered
+    copy is made.
+    """
+    out = np.empty(values.shape, dtype=bool)
+    h = values.shape[0]
+    for rows in row_blocks(values.shape):
+        top, bottom = max(rows.start - 1, 0), min(rows.stop + 1, h)
+        peak = ndi.maximum_filter(values[top:bottom], size=3)[rows.start - top : rows.stop - top]
+        out[rows] = where[rows] & (values[rows] >= peak)
+    return out
 
 
 def _centre_regions(density: np.ndarray, level: float, prominence: float) -> np.ndarray:
@@ -109,9 +191,10 @@ def _centre_regions(density: np.ndarray, level: float, prominence: float) -> np.
     regions, n = ndi.label(above)
     if n == 0:
         return regions.astype(np.int32)
-    local_max = above & (density >= ndi.maximum_filter(density, size=3))
+    local_max = _local_maxima(density, above)
     n_max = np.bincount(regions[local_max], minlength=n + 1)
-    out = regions.astype(np.int32)
+    # split in place: a split region's new ids (> n) never match another region's id
+    out = regions.astype(np.int32, copy=False)
     next_id = n + 1
     for index, slc in enumerate(ndi.find_objects(regions)):
         if slc is None or n_max[index + 1] < 2:
@@ -130,7 +213,7 @@ def _centre_regions(density: np.ndarray, level: float, prominence: float) -> np.
 
 def _merge_same_centre(labels: np.ndarray, votes: np.ndarray, fgmask: np.ndarray,
                        ratio: float) -> np.ndarray:
-    """Merge touching particles whose votes point at the same place.
+    """Merge touching particles whose votes point at the same place (in place).
 
     Two touching particles ``a``, ``b`` are one when their mean votes lie closer than
     ``ratio * (r_a + r_b)`` (``r``: equivalent-circle radius): the centres of two real particles
@@ -160,7 +243,7 @@ def _merge_same_centre(labels: np.ndarray, votes: np.ndarray, fgmask: np.ndarray
     _, root = connected_components(graph, directed=False)
     lut = np.zeros(n + 1, dtype=np.int32)
     lut[1:] = root[1:] + 1  # background keeps 0; ids stay unique per merged group
-    return lut[labels]
+    return apply_lut(lut, labels, out=labels)
 
 
 def _largest_pieces(labels: np.ndarray, fgmask: np.ndarray) -> np.ndarray:
@@ -168,27 +251,31 @@ def _largest_pieces(labels: np.ndarray, fgmask: np.ndarray) -> np.ndarray:
 
     Pixels whose votes strayed into a neighbour's centre leave specks of that neighbour on the
     wrong side of the seam; they are given to the particle around them (grown over at most
-    4 px, the rest stays unlabelled).
+    4 px, the rest stays unlabelled).  Pieces are 4-connected; of equally large pieces the
+    last in raster order (of its first pixel) is kept.  Each particle is split into its pieces
+    within its bounding box, so no image-size piece map is made.  ``labels`` (int32,
+    C-contiguous) is changed in place and returned.
     """
-    from skimage.measure import label as connected
-
-    pieces = connected(labels, connectivity=1, background=0)
-    n = int(pieces.max())
-    if n == 0:
-        return labels
-    owner = np.zeros(n + 1, dtype=np.int64)
-    owner[pieces.ravel()] = labels.ravel()
-    size = np.bincount(pieces.ravel(), minlength=n + 1)
-    order = np.lexsort((size[1:], owner[1:]))  # by owner, then size: the last one is largest
-    largest = np.zeros(n + 1, dtype=bool)
-    last = np.r_[owner[1:][order][1:] != owner[1:][order][:-1], True]
-    largest[1 + order[last]] = True
-    largest[0] = False
-    kept = np.where(largest[pieces], labels, 0)
+    kept = labels
+    for index, box in enumerate(ndi.find_objects(kept)):
+        if box is not None:
+            _drop_small_pieces(kept, box, index + 1)
     for _ in range(2):
         grown = ndi.maximum_filter(kept, size=5)
-        kept = np.where((kept == 0) & fgmask, grown, kept)
-    return kept.astype(np.int32)
+        np.copyto(kept, grown, where=(kept == 0) & fgmask)
+        del grown
+    return kept
+
+
+def _drop_small_pieces(labels: np.ndarray, box: tuple[slice, slice], label: int) -> None:
+    """Set all but the largest 4-connected piece of ``label`` (inside ``box``) to 0, in place."""
+    own = labels[box] == label
+    pieces, n = ndi.label(own)
+    if n < 2:
+        return
+    size = np.bincount(pieces.ravel())[1:]
+    largest = n - int(np.argmax(size[::-1]))  # the last of equally large pieces
+    labels[box][own & (pieces != largest)] = 0
 
 
 def centres_to_labels(outputs: np.ndarray, thresholds, *, mask: np.ndarray | None = None) -> np.ndarray:
@@ -216,6 +303,7 @@ def centres_to_labels(outputs: np.ndarray, thresholds, *, mask: np.ndarray | Non
     votes, centre = _voted_centres(fgmask, outputs, t)
     labels = np.zeros(fgmask.shape, dtype=np.int32)
     labels[fgmask] = centre
+    del centre
     return _finish(labels, votes, fgmask, t)
 
 
@@ -225,23 +313,30 @@ def _voted_centres(fgmask: np.ndarray, outputs: np.ndarray, t) -> tuple[np.ndarr
     Both in ``np.nonzero(fgmask)`` order; a vote outside every region reaches one within
     ``3 * vote_sigma`` px.
     """
-    offsets = decode_offsets(outputs[3:5], t.offset_px)
+    offsets = EncodedOffsets(outputs[3:5], t.offset_px)
     density, votes = vote_density(fgmask, offsets, t.vote_sigma, t.vote_steps)
     regions = _centre_regions(density, t.vote_density, t.vote_prominence)
+    del density
     reach = 2 * int(np.ceil(3.0 * max(t.vote_sigma, 1.0))) + 1
-    near = np.where(regions > 0, regions, ndi.maximum_filter(regions, size=reach))
+    near = ndi.maximum_filter(regions, size=reach)
+    np.copyto(near, regions, where=regions > 0)
     return votes, near[votes[0], votes[1]]
 
 
 def _finish(labels: np.ndarray, votes: np.ndarray, fgmask: np.ndarray, t) -> np.ndarray:
     """Merge particles voting for one centre, keep each one's largest piece, make the mask
-    pixels left over particles of their own, apply the area filters."""
+    pixels left over particles of their own, apply the area filters.
+
+    ``labels`` (int32, C-contiguous, the decoder's own) is worked on in place.
+    """
     if t.vote_merge > 0:
         labels = _merge_same_centre(labels, votes, fgmask, t.vote_merge)
     labels = _largest_pieces(labels, fgmask)
     orphans, n_orphans = ndi.label(fgmask & (labels == 0))
     if n_orphans:
-        labels = np.where(orphans > 0, orphans + labels.max(), labels)
+        orphans[orphans > 0] += labels.max()
+        np.copyto(labels, orphans, where=orphans > 0)
+    del orphans
     return relabel_min_area(labels, t.min_area, t.min_relative_area)
 
 
@@ -287,7 +382,7 @@ def refine_with_votes(labels: np.ndarray, outputs: np.ndarray, thresholds,
     big = voted & (counts >= np.maximum(share * largest[owner], max(t.min_area, 1)))
     n_big = np.bincount(owner[big], minlength=n_labels)
     split = n_big[lab] >= 2
-    out = labels.astype(np.int64).copy()
+    out = labels.astype(np.int64)
     if split.any():
         is_big = np.zeros(keys.size, bool)
         is_big[big] = True

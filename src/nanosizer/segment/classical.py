@@ -162,7 +162,7 @@ def segment_classical(
     if box is None:
         return labels
     sub_mask = mask[box]
-    sub = image[box].astype(np.float32)
+    sub = image[box].astype(np.float32, copy=False)  # read only (smoothing makes a new one)
     if config.sigma > 0:
         sub = ndi.gaussian_filter(sub, config.sigma)
     values = sub[sub_mask]
@@ -171,6 +171,7 @@ def segment_classical(
     thr = foreground_threshold(sub, sub_mask, config.threshold, config.local_block)
     polarity = choose_polarity(sub, sub_mask, thr) if config.polarity == "auto" else config.polarity
     fg = (sub < thr if polarity == "dark" else sub > thr) & sub_mask
+    del sub, values, thr  # the watershed needs memory more than these
     if config.fill_holes:
         fg = ndi.binary_fill_holes(fg) & sub_mask
     if config.watershed:

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from .._blocks import label_counts
 from ._labels import relabel_min_area
 from .instances import InstanceThresholds, probabilities_to_labels
 from .limits import area_floor, detection_limit_px
@@ -89,7 +90,17 @@ def _stored_thresholds(loaded) -> InstanceThresholds:
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return (0.5 * (np.tanh(0.5 * x) + 1.0)).astype(np.float32)
+    """``0.5 * (tanh(0.5 x) + 1)`` in place on float32 logits (no full-size temporaries).
+
+    Each step rounds to float32 as the out-of-place expression does, so the values are the
+    same bit for bit.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    np.multiply(x, np.float32(0.5), out=x)
+    np.tanh(x, out=x)
+    x += np.float32(1.0)
+    x *= np.float32(0.5)
+    return x
 
 
 def _resize(array: np.ndarray, shape: tuple[int, int], order: int) -> np.ndarray:
@@ -135,7 +146,7 @@ def cnn_probabilities(
 
 def median_diameter(labels: np.ndarray) -> float:
     """Median equivalent-circle diameter (px) of the labelled particles; 0 without any."""
-    areas = np.bincount(labels.ravel())[1:]
+    areas = label_counts(labels)[1:]
     areas = areas[areas > 0]
     return float(np.median(np.sqrt(4.0 * areas / np.pi))) if areas.size else 0.0
 
@@ -199,6 +210,22 @@ def zoom_thresholds(metadata: dict, thresholds: InstanceThresholds) -> InstanceT
     return InstanceThresholds.from_dict(stored) if stored else thresholds
 
 
+def _zoomed_inputs(full: np.ndarray, mask: np.ndarray | None) -> list[tuple]:
+    """``(zoom, image, mask)`` for each of :data:`ZOOMS` down to 48 px a side.
+
+    The zoomed-out images (1/3 of the full one together) are made up front, so the
+    full-resolution image can be freed as soon as the network has seen it.
+    """
+    inputs = [(1.0, full, mask)]
+    for zoom in ZOOMS[1:]:
+        shape = _zoomed_shape(full.shape, zoom)
+        if min(shape) < _MIN_SIDE:
+            break
+        small_mask = None if mask is None else _resize(mask.astype(np.uint8), shape, 0) > 0
+        inputs.append((zoom, _resize(full, shape, 1), small_mask))
+    return inputs
+
+
 def auto_zoom(loaded, image: np.ndarray, mask: np.ndarray | None,
               thresholds: InstanceThresholds, *, tile: int | None = None,
               device=None) -> tuple[float, np.ndarray]:
@@ -216,17 +243,14 @@ def auto_zoom(loaded, image: np.ndarray, mask: np.ndarray | None,
     """
     thresholds = zoom_thresholds(loaded.metadata, thresholds)
     maps, diameters = {}, {}
-    full = _normalized(loaded, image, mask)
-    for zoom in ZOOMS:
-        shape, small_mask = _zoomed_shape(full.shape, zoom), mask
-        if zoom != 1.0 and min(shape) < _MIN_SIDE:
-            break
-        x = full if zoom == 1.0 else _resize(full, shape, 1)
-        if zoom != 1.0 and mask is not None:
-            small_mask = _resize(mask.astype(np.uint8), shape, 0) > 0
+    inputs = _zoomed_inputs(_normalized(loaded, image, mask), mask)
+    while inputs:
+        zoom, x, small_mask = inputs.pop(0)  # nothing else holds x: freed once predicted
         maps[zoom] = _maps(loaded, x, tile=tile, device=device)
+        del x
         labels = probabilities_to_labels(maps[zoom], thresholds, mask=small_mask)
         diameters[zoom] = median_diameter(labels) / zoom
+        del labels
         if len(diameters) == 2 and _same_size(*diameters.values()):
             break  # the two largest zooms agree: smaller zooms cannot change the choice
     target = (loaded.metadata.get("particle_diameter_px") or {}).get("median")

@@ -231,15 +231,19 @@ def _watershed_labels(outputs: np.ndarray, t: InstanceThresholds,
                       mask: np.ndarray | None) -> np.ndarray:
     """Marker-controlled watershed of the first three maps, before the area filters."""
     fg, contact, distance = outputs[:3]
+    distance = distance.astype(np.float32, copy=False)
     if t.smooth > 0:
-        distance = ndi.gaussian_filter(distance.astype(np.float32), t.smooth)
+        distance = ndi.gaussian_filter(distance, t.smooth)
     fgmask = fg > t.foreground
     if mask is not None:
         fgmask &= mask
     seeds = fgmask & (distance > t.marker) & (contact < t.contact)
     markers, n_markers = ndi.label(seeds)
-    labels = _watershed_in_boxes(distance.astype(np.float32), markers, fgmask)
+    del seeds
+    labels = _watershed_in_boxes(distance, markers, fgmask)
+    del markers, distance
     orphans, n_orphans = ndi.label(fgmask & (labels == 0))
     if n_orphans:
-        labels = np.where(orphans > 0, orphans + n_markers, labels)
+        orphans[orphans > 0] += n_markers
+        np.copyto(labels, orphans, where=orphans > 0)
     return labels

@@ -54,7 +54,9 @@ def area_floor(labels: np.ndarray, min_area: int, relative: float = 0.0) -> int:
     """
     floor = max(int(min_area), 1)
     if relative > 0:
-        counts = np.bincount(np.asarray(labels).ravel())[1:]
+        from .._blocks import label_counts
+
+        counts = label_counts(labels)[1:]
         counts = counts[counts >= floor]
         if counts.size:
             floor = max(floor, int(np.ceil(relative * float(np.median(counts)))))
