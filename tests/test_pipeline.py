@@ -422,3 +422,21 @@ def test_unreadable_bars_in_a_batch_give_pixels_not_a_refusal(tmp_path, monkeypa
     else:  # metadata cannot be switched off: refused
         with pytest.raises(InputError, match="unread.png has no pixel size while .*read.png"):
             _check_calibration(paths, AnalyzeConfig())
+
+
+def test_overlay_ids_only_when_asked(disc_image, tmp_path):
+    from dataclasses import replace
+
+    from PIL import Image
+
+    plain = analyze([disc_image], tmp_path / "plain", replace(CLASSICAL, report=False))
+    with_ids = analyze([disc_image], tmp_path / "ids",
+                       replace(CLASSICAL, report=False, overlay_ids=True))
+    a = np.asarray(Image.open(tmp_path / "plain" / "overlays" / "discs.png").convert("RGB"))
+    b = np.asarray(Image.open(tmp_path / "ids" / "overlays" / "discs.png").convert("RGB"))
+    ids_yellow = (255, 255, 80)  # the colour of the id digits of particles in the statistics
+    assert not np.all(a == ids_yellow, axis=-1).any()
+    assert np.all(b == ids_yellow, axis=-1).sum() >= 5 * len(with_ids.particles)  # digits
+    # the digits differ, nothing else does: same particles, same outlines under them
+    assert plain.particles.equals(with_ids.particles)
+    assert (np.any(a != b, axis=-1)).mean() < 0.1

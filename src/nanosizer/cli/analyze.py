@@ -65,6 +65,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "1, 1/2, 1/4, 1/8 after which particle sizes stop changing)")
     parser.add_argument("--excel", action="store_true", help="also write results.xlsx")
     parser.add_argument("--no-overlays", action="store_true", help="skip overlays/<stem>.png")
+    parser.add_argument("--overlay-ids", action="store_true",
+                        help="print each particle's id (the label column of particles.csv) in "
+                             "the overlays (default: outlines only, so small particles stay "
+                             "visible)")
     parser.add_argument("--no-report", action="store_true",
                         help="skip report.html (one self-contained page: statistics, figures, "
                              "EU screen, overlay thumbnails and warnings)")
@@ -110,7 +114,8 @@ def run(args: argparse.Namespace) -> int:
             infobar=parse_infobar(args.infobar), scale_bar=args.scale_bar,
             include_border=args.include_border,
             min_area_px=args.min_area, zoom=args.zoom, decoder=args.decoder, excel=args.excel,
-            overlays=not args.no_overlays, report=not args.no_report, seed=args.seed,
+            overlays=not args.no_overlays, overlay_ids=args.overlay_ids,
+            report=not args.no_report, seed=args.seed,
             max_pixels=args.max_pixels or None,
         )
     except ValueError as exc:

@@ -55,6 +55,9 @@ class AnalyzeConfig:
         Also write ``results.xlsx``.
     overlays : bool
         Write ``overlays/<stem>.png``.
+    overlay_ids : bool
+        Also print each particle's id (its ``label`` in ``particles.csv``) in the overlays;
+        off by default, so the numbers do not hide small particles.
     report : bool
         Write ``report.html`` (one self-contained page of the results).
     max_pixels : int or None
@@ -77,6 +80,7 @@ class AnalyzeConfig:
     seed: int = 0
     excel: bool = False
     overlays: bool = True
+    overlay_ids: bool = False
     report: bool = True
     max_pixels: int | None = 2**28
 

@@ -42,9 +42,11 @@ def _add_note(exc: BaseException, note: str) -> None:
 
 
 def write_image_outputs(
-    root: Path, micrograph, labels: np.ndarray, particles: pd.DataFrame, *, overlays: bool
+    root: Path, micrograph, labels: np.ndarray, particles: pd.DataFrame, *, overlays: bool,
+    ids: bool = False,
 ) -> None:
-    """Write ``labels/<stem>.tif`` (and ``overlays/<stem>.png``) of one image under ``root``."""
+    """Write ``labels/<stem>.tif`` (and ``overlays/<stem>.png``, with the particle ids when
+    ``ids``) of one image under ``root``."""
     from ..io import write_label_image, write_png
 
     write_label_image(root / "labels" / f"{micrograph.name}.tif", labels)
@@ -53,7 +55,8 @@ def write_image_outputs(
 
         excluded = particles.loc[~particles["in_statistics"].astype(bool), "label"]
         rgb = label_overlay(
-            micrograph.data, labels, excluded=excluded.tolist(), mask=micrograph.analysis_mask
+            micrograph.data, labels, excluded=excluded.tolist(), mask=micrograph.analysis_mask,
+            show_ids=ids,
         )
         write_png(root / "overlays" / f"{micrograph.name}.png", rgb)
 

@@ -42,7 +42,7 @@ _OPTIONS = {
     "pixel_size": "--pixel-size", "infobar": "--infobar", "scale_bar": "--scale-bar",
     "include_border": "--include-border", "min_area_px": "--min-area", "zoom": "--zoom",
     "decoder": "--decoder", "seed": "--seed", "excel": "--excel", "overlays": "--no-overlays",
-    "max_pixels": "--max-pixels",
+    "max_pixels": "--max-pixels", "overlay_ids": "--overlay-ids", "report": "--no-report",
 }
 
 

@@ -144,7 +144,8 @@ def _keep(job: _Job, mg, labels, table: pd.DataFrame, record: ImageRecord) -> No
     from .outputs import write_image_outputs
     from .resume import save_image
 
-    write_image_outputs(job.staging, mg, labels, table, overlays=job.config.overlays)
+    write_image_outputs(job.staging, mg, labels, table, overlays=job.config.overlays,
+                        ids=job.config.overlay_ids)
     if job.state is not None:
         save_image(job.state, job.path, record, table)
 
