@@ -12,12 +12,12 @@ import html
 import io
 import math
 import numbers
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 __all__ = [
     "Markup", "element", "escape", "figure_uri", "join", "number", "page", "percent",
-    "table", "thumbnail_uri",
+    "report_page", "table", "thumbnail_uri",
 ]  # fmt: skip
 
 MISSING = "–"
@@ -241,3 +241,33 @@ def page(title: str, body: Iterable[object]) -> str:
         element("style", Markup(_CSS)),
     )
     return "<!DOCTYPE html>\n" + element("html", head, element("body", *body), lang="en") + "\n"
+
+
+def report_page(title: str, heading: str, lead: str,
+                toc: Sequence[tuple[str, str]], sections: Mapping[str, object]) -> str:
+    """A report document: heading, lead paragraph, a link to every entry of ``toc``, then one
+    ``<section id=key>`` with its ``<h2>`` per ``(key, title)`` of ``toc`` in ``sections``.
+
+    Parameters
+    ----------
+    title : str
+        The page title.
+    heading, lead : str
+        The ``<h1>`` and the paragraph under it.
+    toc : sequence of (str, str)
+        Section ids and titles, in page order.
+    sections : mapping
+        Section id -> content; ids of ``toc`` missing here get no section.
+
+    Returns
+    -------
+    str
+        As :func:`page`.
+    """
+    body: list[object] = [
+        element("h1", heading), element("p", lead, class_="lead"),
+        element("nav", *(element("a", t, href=f"#{k}") for k, t in toc)),
+    ]
+    body += [element("section", element("h2", t), sections[k], id=k)
+             for k, t in toc if k in sections]
+    return page(title, body)

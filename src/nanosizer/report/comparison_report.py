@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._html import Markup, element, figure_uri, join, number, page
+from ._html import Markup, element, figure_uri, join, number, report_page
 from ._html import table as html_table
 from .checks import FEW_PARTICLES
 
@@ -166,13 +166,8 @@ def comparison_report_html(
         "per-image": _per_image(sizes, methods, unit) if len(sizes) else element("p", "–"),
         "settings": html_table(["setting", "value"], rows),
     }
-    body: list[object] = [
-        element("h1", "Method comparison"), element("p", lead, class_="lead"),
-        element("nav", *(element("a", t, href=f"#{k}") for k, t in _SECTIONS)),
-    ]
-    for key, title in _SECTIONS:
-        body.append(element("section", element("h2", title), sections[key], id=key))
-    return page(f"nanosizer comparison: {', '.join(methods)}", body)
+    return report_page(f"nanosizer comparison: {', '.join(methods)}", "Method comparison", lead,
+                       _SECTIONS, sections)
 
 
 def write_comparison_report(

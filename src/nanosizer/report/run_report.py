@@ -14,7 +14,7 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
-from ._html import Markup, element, figure_uri, join, number, page, percent, table
+from ._html import Markup, element, figure_uri, join, number, percent, report_page, table
 from .checks import run_warnings
 
 __all__ = ["MAX_THUMBNAILS", "run_report_html", "write_run_report"]
@@ -257,8 +257,6 @@ def run_report_html(
     method += f" (model {settings['model']})" if settings.get("model") else ""
     lead = (f"{len(images)} image(s), method {method}, {label}; nanosizer "
             f"{run.get('nanosizer_version', '')}.")
-    body: list[object] = [element("h1", "Particle size report"), element("p", lead, class_="lead"),
-                          element("nav", *(element("a", t, href=f"#{k}") for k, t in _SECTIONS))]
     if summary.empty:
         sections = {"warnings": _warnings(run, summary, particles),
                     "summary": element("p", "No image was analysed."),
@@ -274,10 +272,8 @@ def run_report_html(
             "images": join([_calibration(run, summary), _thumbnails(root, run)]),
             "settings": _settings(run),
         }
-    for key, title in _SECTIONS:
-        if key in sections:
-            body.append(element("section", element("h2", title), sections[key], id=key))
-    return page(f"nanosizer report: {len(images)} image(s)", body)
+    return report_page(f"nanosizer report: {len(images)} image(s)", "Particle size report", lead,
+                       _SECTIONS, sections)
 
 
 def write_run_report(
