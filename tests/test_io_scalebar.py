@@ -410,3 +410,21 @@ def test_bam_frames_saved_without_metadata_give_7_34_nm(shared_data, tmp_path):
         assert mg.pixel_size.source.startswith("scale bar")
         assert mg.pixel_size.nm == pytest.approx(7.34375, rel=0.01)
         assert read_micrograph(tif).pixel_size.source.startswith("metadata")
+
+
+def test_analyze_overlay_marks_the_bar_it_read(tmp_path):
+    pytest.importorskip("rapidocr_onnxruntime")
+    from nanosizer import analyze
+    from nanosizer.pipeline.config import AnalyzeConfig
+    from nanosizer.report.overlay import _BAR_COLOUR
+
+    img = _labelled("200 nm", 120)
+    img[60:90, 60:90] = 200.0  # one particle
+    Image.fromarray(img.astype(np.uint8)).save(tmp_path / "bar.png")
+    analyze([tmp_path / "bar.png"], tmp_path / "out", AnalyzeConfig(method="classical"))
+    rgb = np.asarray(Image.open(tmp_path / "out" / "overlays" / "bar.png"))
+    marked = np.all(rgb == _BAR_COLOUR, axis=-1)
+    assert marked[258, 248:372].all() and marked[269, 248:372].all()  # bar frame
+    assert not marked[100:220].any()  # nothing else is magenta
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "&quot;200 nm&quot; = 120.00 px → 1.667 nm/px" in html

@@ -156,6 +156,7 @@ def test_uncalibrated_image_is_warned_and_its_eu_screen_undetermined(tmp_path):
     row = dict(zip(calibration[0], calibration[1]))
     assert row["image"] == "raw" and row["pixel size"] == "none (pixels)"
     assert row["pixel size source"] == "none"
+    assert row["scale bar"] == "no scale bar found"
 
 
 def test_no_overlays_is_said_and_no_report_writes_none(tmp_path):

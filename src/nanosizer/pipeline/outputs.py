@@ -56,7 +56,7 @@ def write_image_outputs(
         excluded = particles.loc[~particles["in_statistics"].astype(bool), "label"]
         rgb = label_overlay(
             micrograph.data, labels, excluded=excluded.tolist(), mask=micrograph.analysis_mask,
-            show_ids=ids,
+            show_ids=ids, scale_bar=micrograph.scale_bar,
         )
         write_png(root / "overlays" / f"{micrograph.name}.png", rgb)
 

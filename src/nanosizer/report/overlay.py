@@ -6,9 +6,14 @@ particles costs milliseconds, not the seconds a plotting library would need.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .._blocks import label_counts, row_blocks
+
+if TYPE_CHECKING:
+    from ..io import ScaleBar
 
 __all__ = ["label_overlay", "to_uint8"]
 
@@ -25,7 +30,18 @@ _DIGITS = {
     "8": "111101111101111",
     "9": "111101111001111",
 }
+# Letters and signs of a scale-bar reading ("200 nm = 27.25 px: 7.34 nm/px"), 5 rows each,
+# rows separated by spaces (widths differ).
+_SIGNS = {
+    "n": "000 110 101 101 101", "m": "00000 11110 10101 10101 10101",
+    "u": "000 101 101 101 011", "p": "000 110 101 110 100", "x": "000 101 010 101 101",
+    ".": "0 0 0 0 1", ":": "0 1 0 1 0", "/": "001 001 010 100 100", "=": "000 111 000 111 000",
+    " ": "00 00 00 00 00",
+}
 _GLYPHS = {k: np.array([int(b) for b in v], dtype=bool).reshape(5, 3) for k, v in _DIGITS.items()}
+_GLYPHS.update({k: np.array([[int(b) for b in row] for row in v.split()], dtype=bool)
+                for k, v in _SIGNS.items()})
+_BAR_COLOUR = (255, 60, 255)
 
 
 def to_uint8(image: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
@@ -57,7 +73,8 @@ def to_uint8(image: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
 
 
 def _text_mask(text: str, scale: int) -> np.ndarray:
-    glyphs = [_GLYPHS[c] for c in text]
+    """Bitmap of ``text`` (digits and the signs of :data:`_SIGNS`; "µ" is drawn as "u")."""
+    glyphs = [_GLYPHS[c] for c in text.replace("µ", "u") if c in _GLYPHS]
     gap = np.zeros((5, 1), dtype=bool)
     row = np.hstack([g if i == 0 else np.hstack([gap, g]) for i, g in enumerate(glyphs)])
     return np.kron(row, np.ones((scale, scale), dtype=bool))
@@ -88,6 +105,7 @@ def label_overlay(
     excluded: np.ndarray | None = None,
     mask: np.ndarray | None = None,
     show_ids: bool = True,
+    scale_bar: ScaleBar | None = None,
 ) -> np.ndarray:
     """Draw particle outlines (and ids) on a grey micrograph.
 
@@ -104,6 +122,9 @@ def label_overlay(
         Analysed region, used for the contrast stretch.
     show_ids : bool
         Write each particle's id at its centroid.
+    scale_bar : ScaleBar, optional
+        A scale bar that was read: its bar and label are framed in magenta and the reading
+        (label, bar length, pixel size) is written beside it.
 
     Returns
     -------
@@ -112,6 +133,8 @@ def label_overlay(
     grey = to_uint8(image, mask)
     rgb = np.repeat(grey[..., None], 3, axis=2)
     del grey
+    if scale_bar is not None and scale_bar.read:
+        _mark_scale_bar(rgb, scale_bar)
     if labels.max() == 0:
         return rgb
     excluded_ids = np.asarray(sorted(excluded) if excluded is not None else [], dtype=np.int64)
@@ -130,6 +153,37 @@ def label_overlay(
             color = (255, 200, 60) if lab in excluded_ids else (255, 255, 80)
             _stamp(rgb, _text_mask(str(int(lab)), scale), int(round(cy)), int(round(cx)), color)
     return rgb
+
+
+def _frame(rgb: np.ndarray, box: tuple[int, int, int, int], color, margin: int = 2) -> None:
+    """A 1-px rectangle ``margin`` px outside ``box`` (top, left, bottom, right; exclusive)."""
+    h, w = rgb.shape[:2]
+    top, left = max(box[0] - margin, 0), max(box[1] - margin, 0)
+    bottom, right = min(box[2] + margin, h) - 1, min(box[3] + margin, w) - 1
+    if bottom < top or right < left:
+        return
+    rgb[top, left : right + 1] = rgb[bottom, left : right + 1] = color
+    rgb[top : bottom + 1, left] = rgb[top : bottom + 1, right] = color
+
+
+def scale_bar_reading(scale_bar: ScaleBar) -> str:
+    """The reading written on overlays, e.g. ``'200 nm = 27.25 px: 7.34 nm/px'``."""
+    return (f"{scale_bar.label} = {scale_bar.bar.length_px:.2f} px: "
+            f"{scale_bar.pixel_size_nm:.4g} nm/px")
+
+
+def _mark_scale_bar(rgb: np.ndarray, scale_bar: ScaleBar) -> None:
+    """Frame the bar and its label and write the reading above them (below at the top)."""
+    bar = scale_bar.bar
+    _frame(rgb, (bar.top, bar.left, bar.bottom, bar.right), _BAR_COLOUR)
+    if scale_bar.label_box is not None:
+        _frame(rgb, scale_bar.label_box, _BAR_COLOUR)
+    top, left, bottom, _ = scale_bar.region
+    text = _text_mask(scale_bar_reading(scale_bar), 2 if min(rgb.shape[:2]) >= 512 else 1)
+    th, tw = text.shape
+    y = top - 3 - th // 2 - 1 if top - 4 - th >= 0 else bottom + 3 + th // 2 + 1
+    x = min(max(left + tw // 2, tw // 2), rgb.shape[1] - 1 - tw // 2)
+    _stamp(rgb, text, y, x, _BAR_COLOUR)
 
 
 def _inner_boundaries(labels: np.ndarray):

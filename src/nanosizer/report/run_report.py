@@ -170,15 +170,27 @@ def _calibration(run: Mapping, summary: pd.DataFrame) -> Markup:
         rows.append((
             image["name"], f"{image['shape'][1]} × {image['shape'][0]}",
             f"{number(px['value'])} nm" if px.get("unit") == "nm" else "none (pixels)",
-            px.get("source", ""), f"{bar[0]}–{bar[1]}" if bar else "none",
+            px.get("source", ""), _bar_reading(image.get("reader") or {}),
+            f"{bar[0]}–{bar[1]}" if bar else "none",
             number(image.get("n_particles")), number(row.get("n")) if len(row) else number(None),
             f"{number(zoom)} ({seg.get('zoom_source')})" if zoom is not None else number(None),
             number(row.get(f"detection_limit_{unit}")) if len(row) else number(None),
         ))
     return table(("image", "width × height (px)", "pixel size", "pixel size source",
-                  "info bar rows", "detected", "in statistics", "zoom",
+                  "scale bar", "info bar rows", "detected", "in statistics", "zoom",
                   f"detection limit ({unit})"), rows,
-                 numeric=(False, True, True, False, True, True, True, True, True))
+                 numeric=(False, True, True, False, False, True, True, True, True, True))
+
+
+def _bar_reading(reader: Mapping) -> str:
+    """The scale bar's reading (label, bar length, pixel size), or why there is none."""
+    bar = reader.get("scale_bar")
+    if not isinstance(bar, Mapping):
+        return "not looked for"
+    if bar.get("status") != "read":
+        return str(bar.get("status", "not read"))
+    return (f'"{bar["label"]}" = {bar["bar"]["length_px"]:.2f} px → '
+            f'{number(bar["pixel_size_nm"])} nm/px (framed in magenta on the overlay)')
 
 
 def _thumbnails(root: Path, run: Mapping) -> Markup:
