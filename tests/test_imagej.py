@@ -7,7 +7,7 @@ import pytest
 
 from nanosizer.errors import InputError
 from nanosizer.evaluate import score_instances
-from nanosizer.evaluate._outline import trace_outline
+from nanosizer.io._outline import trace_outline
 from nanosizer.evaluate.imagej import read_results_table, read_roi_zip, write_roi_zip
 
 RESULTS_CSV = """ ,Label,Area,Mean,Perim.,Feret,FeretX,FeretY,FeretAngle,MinFeret,AR,Round,Solidity

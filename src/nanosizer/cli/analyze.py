@@ -69,6 +69,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="print each particle's id (the label column of particles.csv) in "
                              "the overlays (default: outlines only, so small particles stay "
                              "visible)")
+    parser.add_argument("--roi", action="store_true",
+                        help="also write rois/<stem>.zip: the particles' outlines as ImageJ ROI "
+                             "sets for Fiji's ROI Manager (names = the label column of "
+                             "particles.csv)")
     parser.add_argument("--no-report", action="store_true",
                         help="skip report.html (one self-contained page: statistics, figures, "
                              "EU screen, overlay thumbnails and warnings)")
@@ -114,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
             infobar=parse_infobar(args.infobar), scale_bar=args.scale_bar,
             include_border=args.include_border,
             min_area_px=args.min_area, zoom=args.zoom, decoder=args.decoder, excel=args.excel,
-            overlays=not args.no_overlays, overlay_ids=args.overlay_ids,
+            overlays=not args.no_overlays, overlay_ids=args.overlay_ids, roi=args.roi,
             report=not args.no_report, seed=args.seed,
             max_pixels=args.max_pixels or None,
         )

@@ -14,6 +14,8 @@ _EPILOG = """methods:
                                     with the pixel size and info bar of its run.json), a synth
                                     set (labels/, truth.csv), ground truth, ImageJ ROI zips
                                     (<stem>.zip), binary masks or a COCO file
+  imagej-roi:DIR                    outlines drawn in ImageJ/Fiji: ROI Manager zips
+                                    (<stem>.zip per image, e.g. from analyze --roi)
   imagej:PATH                       ImageJ Results CSV (or folder of CSVs) of manual measurements
   NAME=SPEC                         any of the above, shown as NAME
 

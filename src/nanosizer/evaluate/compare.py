@@ -9,6 +9,10 @@ A method is named by a spec string:
 ``labels:PATH``
     Label images already made: an ``analyze`` results folder, ground truth, ImageJ ROI zips
     (``<stem>.zip``), binary masks or a COCO file.
+``imagej-roi:PATH``
+    Outlines drawn in ImageJ / Fiji: a folder of ROI Manager zips (``<stem>.zip``, one per
+    image) or one zip; rasterised as ImageJ does and measured like any label image (needs the
+    images for their size).
 ``imagej:PATH``
     Manual measurements: an ImageJ Results CSV (or a folder of them); sizes are read as they
     are (no border rule).
@@ -51,14 +55,31 @@ def parse_method(text: str) -> MethodSpec:
     if spec in _SEGMENTERS:
         return MethodSpec(name or spec, "segment", spec)
     kind, sep, target = spec.partition(":")
+    if sep and kind == "imagej-roi" and target:
+        return MethodSpec(name or Path(target).stem or kind, "labels", _roi_target(target))
     if sep and kind in ("model", "labels", "imagej") and target:
         return MethodSpec(name or Path(target).stem or kind, kind, target)
     if Path(spec, "config.json").is_file():
         return MethodSpec(name or Path(spec).name, "model", spec)
     raise InputError(
         f"unknown method {text!r}; use classical, unet, multiresunet, model:DIR, "
-        "labels:PATH or imagej:RESULTS.csv (optionally NAME=...)"
+        "labels:PATH, imagej-roi:DIR or imagej:RESULTS.csv (optionally NAME=...)"
     )
+
+
+def _roi_target(target: str) -> str:
+    """``target`` of an ``imagej-roi:`` spec, checked to be ROI zips (InputError otherwise)."""
+    path = Path(target)
+    if path.is_file() and path.suffix.lower() in (".zip", ".roi"):
+        return target
+    if not path.is_dir():
+        raise InputError(f"{target}: no such ROI zip or folder; give a folder of ImageJ ROI "
+                         "zips (<stem>.zip) or one zip")
+    files = find_label_files(path)
+    if not files or any(f.suffix.lower() not in (".zip", ".roi") for f in files.values()):
+        raise InputError(f"{target}: expected ImageJ ROI zips (<stem>.zip, one per image); "
+                         "use labels:DIR for label images")
+    return target
 
 
 def _imagej_sizes(target: str, measure: str, unit: str, pixel_size) -> pd.DataFrame:

@@ -1,8 +1,9 @@
-"""Reading micrographs, calibration, info-bar detection and atomic writing."""
+"""Reading micrographs, calibration, info-bar detection, ImageJ ROI sets and atomic writing."""
 
 from ._calibration import PixelSize, parse_length_nm
 from ._formats import IMAGE_EXTENSIONS, PNG_PIXEL_SIZE_KEY
 from ._grey import MIN_SIDE
+from ._imagej_roi import read_roi_zip, write_roi_zip
 from ._infobar import detect_infobar
 from ._micrograph import Micrograph
 from ._paths import expand_paths
@@ -41,11 +42,13 @@ __all__ = [
     "prepare_output_dir",
     "read_micrograph",
     "read_pixel_size",
+    "read_roi_zip",
     "read_scale_bar",
     "staged_output_dir",
     "work_dir_of",
     "write_json",
     "write_label_image",
     "write_png",
+    "write_roi_zip",
     "write_table",
 ]

@@ -60,6 +60,9 @@ class AnalyzeConfig:
         off by default, so the numbers do not hide small particles.
     report : bool
         Write ``report.html`` (one self-contained page of the results).
+    roi : bool
+        Also write ``rois/<stem>.zip``: every particle's outline as an ImageJ ROI, for Fiji's
+        ROI Manager (names ``<label:04d>``, the ``label`` of ``particles.csv``).
     max_pixels : int or None
         Images larger than this (height x width) are refused from their header, before
         decoding (default 2**28 px, which fits a 24 GB machine); None: no limit.
@@ -82,6 +85,7 @@ class AnalyzeConfig:
     overlays: bool = True
     overlay_ids: bool = False
     report: bool = True
+    roi: bool = False
     max_pixels: int | None = 2**28
 
     def __post_init__(self) -> None:

@@ -29,7 +29,7 @@ __all__ = ["OUTPUT_NAMES", "ResultWriter", "image_outputs", "planned_outputs",
 #: Every entry an ``analyze`` run may write into its results folder.
 OUTPUT_NAMES = (
     "particles.csv", "summary.csv", "labels", "overlays", "histogram.png", "run.json",
-    "results.xlsx", "failures.csv", "report.html",
+    "results.xlsx", "failures.csv", "report.html", "rois",
 )
 
 
@@ -43,13 +43,15 @@ def _add_note(exc: BaseException, note: str) -> None:
 
 def write_image_outputs(
     root: Path, micrograph, labels: np.ndarray, particles: pd.DataFrame, *, overlays: bool,
-    ids: bool = False,
+    ids: bool = False, roi: bool = False,
 ) -> None:
     """Write ``labels/<stem>.tif`` (and ``overlays/<stem>.png``, with the particle ids when
-    ``ids``) of one image under ``root``."""
-    from ..io import write_label_image, write_png
+    ``ids``; ``rois/<stem>.zip`` when ``roi``) of one image under ``root``."""
+    from ..io import write_label_image, write_png, write_roi_zip
 
     write_label_image(root / "labels" / f"{micrograph.name}.tif", labels)
+    if roi:
+        write_roi_zip(labels, root / "rois" / f"{micrograph.name}.zip")
     if overlays:
         from ..report.overlay import label_overlay
 
@@ -63,7 +65,8 @@ def write_image_outputs(
 
 def image_outputs(config: AnalyzeConfig, stem: str) -> list[str]:
     """Relative paths of the files :func:`write_image_outputs` writes for image ``stem``."""
-    return [f"labels/{stem}.tif"] + ([f"overlays/{stem}.png"] if config.overlays else [])
+    return ([f"labels/{stem}.tif"] + ([f"overlays/{stem}.png"] if config.overlays else [])
+            + ([f"rois/{stem}.zip"] if config.roi else []))
 
 
 def planned_outputs(config: AnalyzeConfig, stems: Sequence[str]) -> list[str]:
@@ -73,6 +76,7 @@ def planned_outputs(config: AnalyzeConfig, stems: Sequence[str]) -> list[str]:
     names += ["report.html"] if config.report else []
     names += [f"labels/{stem}.tif" for stem in stems]
     names += [f"overlays/{stem}.png" for stem in stems] if config.overlays else []
+    names += [f"rois/{stem}.zip" for stem in stems] if config.roi else []
     return names
 
 
@@ -130,6 +134,8 @@ class ResultWriter:
         (self.root / "labels").mkdir(exist_ok=True)
         if config.overlays:
             (self.root / "overlays").mkdir(exist_ok=True)
+        if config.roi:
+            (self.root / "rois").mkdir(exist_ok=True)
 
     def finish(self, result: "AnalysisResult") -> Path:
         """Write the tables, histogram, run.json (and report.html), then publish the folder."""

@@ -43,6 +43,7 @@ _OPTIONS = {
     "include_border": "--include-border", "min_area_px": "--min-area", "zoom": "--zoom",
     "decoder": "--decoder", "seed": "--seed", "excel": "--excel", "overlays": "--no-overlays",
     "max_pixels": "--max-pixels", "overlay_ids": "--overlay-ids", "report": "--no-report",
+    "roi": "--roi",
 }
 
 

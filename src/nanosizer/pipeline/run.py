@@ -145,7 +145,7 @@ def _keep(job: _Job, mg, labels, table: pd.DataFrame, record: ImageRecord) -> No
     from .resume import save_image
 
     write_image_outputs(job.staging, mg, labels, table, overlays=job.config.overlays,
-                        ids=job.config.overlay_ids)
+                        ids=job.config.overlay_ids, roi=job.config.roi)
     if job.state is not None:
         save_image(job.state, job.path, record, table)
 
