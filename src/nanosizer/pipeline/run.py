@@ -30,9 +30,10 @@ class ImageRecord:
     n_particles: int
     metadata: dict = field(default_factory=dict)
     segmentation: dict = field(default_factory=dict)
+    review: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        """JSON-ready dict."""
+        """JSON-ready dict (``review`` only when the labels were corrected by hand)."""
         return {
             "name": self.name,
             "path": self.path,
@@ -44,6 +45,7 @@ class ImageRecord:
             "n_particles": self.n_particles,
             "reader": self.metadata,
             "segmentation": self.segmentation,
+            **({"review": self.review} if self.review else {}),
         }
 
 
