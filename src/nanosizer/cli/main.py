@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 # Order is the order shown by ``nanosizer --help``.
-COMMANDS: tuple[str, ...] = ("analyze", "compare", "evaluate", "info", "train", "synth", "adapt")
+COMMANDS: tuple[str, ...] = ("analyze", "compare", "evaluate", "info", "train", "synth", "adapt", "gui")
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 
