@@ -162,3 +162,13 @@ def test_worker_thread_runs_with_progress(widget, qtbot):
     qtbot.waitUntil(lambda: widget.worker is None, timeout=60000)
     assert widget.progress.value() == widget.progress.maximum() == 1
     assert widget.session is not None and widget.table.rowCount() > 0
+
+
+def test_a_trained_model_folder_can_be_chosen(widget):
+    from nanosizer.segment.cnn import resolve_model
+
+    widget.model.setText(str(resolve_model("unet")))
+    widget.method.setCurrentText("classical")
+    widget.run(blocking=True)
+    assert widget.session.segmentation["method"] == "unet"
+    assert widget.session.segmentation["model"] == str(resolve_model("unet"))

@@ -93,6 +93,10 @@ class ReviewWidget(QWidget):
         self.method = QComboBox()
         self.method.addItems(["unet", "classical", "multiresunet"])
         grid.addWidget(self.method, 1, 1)
+        grid.addWidget(QLabel("model"), 2, 0)
+        self.model = QLineEdit()
+        self.model.setPlaceholderText("shipped (or a trained model folder)")
+        grid.addWidget(self.model, 2, 1)
         layout.addLayout(grid)
         run_row = QHBoxLayout()
         self.run_one = QPushButton("Run on image")
@@ -217,7 +221,11 @@ class ReviewWidget(QWidget):
         from ..pipeline import AnalyzeConfig
 
         text = self.pixel_size.text().strip()
-        return AnalyzeConfig(method=self.method.currentText(), pixel_size=text or None)
+        model = self.model.text().strip() or None
+        method = self.method.currentText()
+        if model is not None and method == "classical":
+            method = "unet"  # a model folder is a CNN's; its config names the architecture
+        return AnalyzeConfig(method=method, model=model, pixel_size=text or None)
 
     def run(self, all_images: bool = False, *, blocking: bool = False) -> None:
         """Segment the current image (or all) with the chosen method, in a worker thread.
@@ -229,7 +237,11 @@ class ReviewWidget(QWidget):
         names = [p.stem for p in self.paths] if all_images else [self.current]
         names = [n for n in names if n is not None]
         paths = {p.stem: p for p in self.paths}
-        config = self._config()
+        try:
+            config = self._config()
+        except ValueError as exc:
+            self.status.setText(f"error: {exc}")
+            return
         if all_images:  # the pixel size field is the current image's, not every image's
             from dataclasses import replace
 
