@@ -312,7 +312,7 @@ def filter_unrendered(
     from scipy import ndimage as ndi
     from skimage.segmentation import expand_labels
 
-    from ..segment._labels import relabel_min_area
+    from ..segment import relabel_min_area
 
     image, labels = np.asarray(image, np.float64), np.asarray(labels)
     ids = np.unique(labels[labels > 0])

@@ -100,8 +100,8 @@ def import_pairs(folder: str | Path) -> list[TrainingPair]:
     """
     import tifffile
 
-    from ..evaluate._truth import read_label_image
-    from ..segment._labels import relabel_min_area
+    from ..evaluate import read_label_image
+    from ..segment import relabel_min_area
 
     folder = Path(folder)
     images = sorted((folder / "images").glob("*.tif")) if (folder / "images").is_dir() else []

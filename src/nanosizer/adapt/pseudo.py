@@ -49,7 +49,7 @@ def confident_labels(probs: np.ndarray, thresholds, mask: np.ndarray | None = No
     confident : (H, W) ndarray of int32
         Only the confident ones, renumbered 1..K.
     """
-    from ..segment._labels import relabel_min_area
+    from ..segment import relabel_min_area
     from ..segment.instances import probabilities_to_labels
 
     labels = probabilities_to_labels(probs, thresholds, mask=mask)

@@ -245,7 +245,7 @@ def transmission_foreground(
     foreground : (H, W) ndarray of bool
         Holes filled; components smaller than ``min_area`` removed.
     """
-    from ..segment._classical_steps import global_threshold
+    from ..segment.classical import global_threshold
 
     image = np.asarray(transmission, dtype=np.float32)
     valid = np.ones(image.shape, bool) if valid is None else np.asarray(valid, bool)
@@ -359,7 +359,7 @@ def transmission_pair(
     fg = transmission_foreground(moved[rows, cols], None, config)
     image = np.asarray(sem_px[rows, cols], np.float32)
     labels = split_particles(fg, image, config)
-    from ..segment._labels import relabel_min_area
+    from ..segment import relabel_min_area
 
     labels = relabel_min_area(labels, config.min_area)
     return TrainingPair(image.copy(), labels, sem.name, (int(rows.start), int(cols.start)),

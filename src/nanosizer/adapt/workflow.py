@@ -195,13 +195,16 @@ def _default_threads() -> int | None:
     return None
 
 
-def _read(paths):
+def read_images(paths) -> list:
+    """The micrographs of ``paths`` (:func:`nanosizer.io.read_micrograph`), in order."""
     from ..io import read_micrograph
 
     return [read_micrograph(p) for p in paths]
 
 
-def _real_pairs(config: AdaptConfig, paths, micrographs) -> list:
+def real_pairs(config: AdaptConfig, paths, micrographs) -> list:
+    """Labelled training pairs of the run: TSEM twins of ``paths`` (``--transmission``) and
+    the pairs of ``--pairs``."""
     from .pairs_io import import_pairs
     from .transmission import find_transmission_twins, transmission_pair
 
@@ -213,7 +216,7 @@ def _real_pairs(config: AdaptConfig, paths, micrographs) -> list:
                              "of any image found; check the folder")
         by_path = dict(zip(paths, micrographs))
         for sem_path, trans_path in twins.items():
-            pair = transmission_pair(by_path[sem_path], _read([trans_path])[0])
+            pair = transmission_pair(by_path[sem_path], read_images([trans_path])[0])
             log.info("%s: TSEM twin %s, shift dy=%.2f dx=%.2f px, %d particles", sem_path.name,
                      trans_path.name, *pair.shift, pair.labels.max())
             pairs.append(pair)
@@ -263,7 +266,7 @@ def _outline_step(config: AdaptConfig, minutes: float, work: Path, report: dict)
     """Train the outline GAN and write sampled outlines; returns the outlines folder."""
     if config.outlines_dir is None:
         return None
-    from ..synth._shapes import load_outlines  # validates the folder
+    from ..synth import load_outlines  # validates the folder
     from .wgan import train_outline_gan, write_outlines
 
     load_outlines(config.outlines_dir)
@@ -563,12 +566,12 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
         log.info("adapting to %d of the %d images (evenly spread; images of one kind need no "
                  "more, and the pseudo-labels and guards stay within the budget)", len(paths),
                  given)
-    micrographs = _read(paths)
+    micrographs = read_images(paths)
     report: dict = {"images": [str(p) for p in paths], "images_given": given,
                     "config": asdict(config), "threads": threads}
     with tempfile.TemporaryDirectory(prefix="nanosizer-adapt-") as tmp:
         work = Path(tmp)
-        real = _real_pairs(config, paths, micrographs)
+        real = real_pairs(config, paths, micrographs)
         paired = {p.name for p in real}
         unpaired = [m for m in micrographs if m.name not in paired]
         report["real_pairs"] = {p.name: {"shift": p.shift, "particles": int(p.labels.max())}

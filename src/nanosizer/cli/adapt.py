@@ -55,13 +55,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _export_only(args, paths) -> int:
     from ..adapt.pairs_io import export_pairs
-    from ..adapt.workflow import AdaptConfig, _read, _real_pairs
+    from ..adapt.workflow import AdaptConfig, read_images, real_pairs
     from ..errors import InputError
 
     if args.transmission is None:
         raise InputError("--export-pairs needs --transmission DIR (the source of the labels)")
     config = AdaptConfig(transmission_dir=args.transmission)
-    pairs = _real_pairs(config, paths, _read(paths))
+    pairs = real_pairs(config, paths, read_images(paths))
     export_pairs(args.export_pairs, pairs)
     for p in pairs:
         print(f"{p.name}: {p.labels.max()} particles, TSEM shift dy={p.shift[0]:.2f} "

@@ -34,7 +34,7 @@ def describe(micrograph) -> list[str]:
     kind = meta.get("dtype", "?")
     grey = ""
     if meta.get("colour"):
-        from ..io._grey import _LUMA
+        from ..io import GREY_WEIGHTS as _LUMA
 
         r, g, b = (float(v) for v in _LUMA)
         kind += (f" {meta['colour']}, converted to grey "

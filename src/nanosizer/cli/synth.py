@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..errors import InputError
-    from ..synth._writer import Options, write_dataset
+    from ..synth import Options, write_dataset
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():

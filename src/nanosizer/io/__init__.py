@@ -2,7 +2,7 @@
 
 from ._calibration import PixelSize, parse_length_nm
 from ._formats import IMAGE_EXTENSIONS, PNG_PIXEL_SIZE_KEY
-from ._grey import MIN_SIDE
+from ._grey import GREY_WEIGHTS, MIN_SIDE
 from ._imagej_roi import read_roi_zip, write_roi_zip
 from ._infobar import detect_infobar
 from ._micrograph import Micrograph
@@ -23,6 +23,7 @@ from ._write import (
 )
 
 __all__ = [
+    "GREY_WEIGHTS",
     "IMAGE_EXTENSIONS",
     "MIN_SIDE",
     "PNG_PIXEL_SIZE_KEY",

@@ -12,7 +12,9 @@ __all__ = ["MIN_SIDE", "palette_to_grey", "rgb_to_grey", "to_grey_float32"]
 MIN_SIDE = 8
 
 # ITU-R BT.709 luma weights, as skimage.color.rgb2gray.
-_LUMA = np.array([0.2125, 0.7154, 0.0721])
+#: Weights of R, G, B in the grey value of a colour image (ITU-R BT.709 luma, as scikit-image).
+GREY_WEIGHTS = np.array([0.2125, 0.7154, 0.0721])
+_LUMA = GREY_WEIGHTS
 
 
 def rgb_to_grey(rgb: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from ._base import SegmentationNet
 from ._fuse import fuse_batchnorm
 from ._registry import ARCHITECTURES, available_architectures, create_model
+from ._schema import resolve_zoom_model
 from .device import autocast, configure_threads, select_device
 from .model_io import LoadedModel, load_metadata, load_model, save_model, write_folder
 from .multiresunet import MultiResUNet
@@ -39,5 +40,6 @@ __all__ = [
     "autocast",
     "configure_threads",
     "predict",
+    "resolve_zoom_model",
     "fuse_batchnorm",
 ]

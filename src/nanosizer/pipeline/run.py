@@ -113,7 +113,7 @@ def analyze_image(path: Path, config: AnalyzeConfig, *, return_segmentation: boo
     from ..io import read_micrograph
     from ..measure import measure_particles
     from ..segment import segment_details
-    from ..segment._labels import relabel_min_area
+    from ..segment import relabel_min_area
     from ..segment.limits import area_to_diameter
     from .provenance import model_record
 

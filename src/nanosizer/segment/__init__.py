@@ -19,7 +19,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["METHODS", "DEFAULT_METHOD", "segment", "segment_details"]
+from ._labels import relabel_min_area
+
+__all__ = ["METHODS", "DEFAULT_METHOD", "relabel_min_area", "segment", "segment_details"]
 
 METHODS: tuple[str, ...] = ("unet", "multiresunet", "classical")
 DEFAULT_METHOD = "unet"

@@ -19,11 +19,12 @@ from ._classical_steps import (
     THRESHOLD_METHODS,
     choose_polarity,
     foreground_threshold,
+    global_threshold,
 )
 from ._classical_split import split_touching
 from ._labels import relabel_min_area
 
-__all__ = ["ClassicalConfig", "segment_classical"]
+__all__ = ["ClassicalConfig", "global_threshold", "segment_classical"]
 
 
 @dataclass(frozen=True)

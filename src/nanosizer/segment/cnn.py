@@ -268,7 +268,7 @@ def _zoom_of_model(model: str, base: Path, image: np.ndarray, mask: np.ndarray |
     ``base`` (:func:`nanosizer.nn._schema.resolve_zoom_model`), never to the current folder.
     None, with a warning, when the folder has gone since the model was loaded.
     """
-    from ..nn._schema import resolve_zoom_model
+    from ..nn import resolve_zoom_model
 
     try:
         folder = resolve_zoom_model(model, base)

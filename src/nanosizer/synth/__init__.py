@@ -23,10 +23,12 @@ from ._dataset import SyntheticDataset
 from ._generate import Sample, generate
 from ._like import ImageStyle, estimate_style, like_config
 from ._random import random_config
+from ._shapes import load_outlines
+from ._writer import Options, write_dataset
 
 __all__ = [
     "SHAPES", "CLUSTER_MODES", "MODALITIES",
     "SynthConfig", "ParticleConfig", "ArrangementConfig", "ImagingConfig", "OverlayConfig",
     "Sample", "generate", "random_config", "SyntheticDataset",
-    "ImageStyle", "estimate_style", "like_config",
+    "ImageStyle", "estimate_style", "like_config", "load_outlines", "Options", "write_dataset",
 ]
