@@ -26,7 +26,7 @@ def main() -> None:
     viewer.window.resize(1500, 1000)
     widget.run(blocking=True)
     widget.set_filters(size=(20.0, None))
-    label = int(widget.session.table.sort_values("feret_min_nm").iloc[-1]["label"])
+    label = int(widget.review.table.sort_values("feret_min_nm").iloc[-1]["label"])
     widget.select(label)
     for _ in range(5):
         QApplication.processEvents()

@@ -49,23 +49,23 @@ def test_plugin_is_registered_with_napari(make_napari_viewer):
 
 def test_run_shows_labels_table_and_summary(widget):
     widget.run(blocking=True)
-    session = widget.session
-    assert session.micrograph.pixel_size.nm == 2.0
-    n = int(session.labels.max())
-    assert widget.table.rowCount() == n == session.table.shape[0]
+    review = widget.review
+    assert review.micrograph.pixel_size.nm == 2.0
+    n = int(review.labels.max())
+    assert widget.table.rowCount() == n == review.table.shape[0]
     assert "particles" in widget.viewer.layers
-    assert np.array_equal(widget.viewer.layers["particles"].data, session.labels)
+    assert np.array_equal(widget.viewer.layers["particles"].data, review.labels)
     assert widget.summary.text().startswith(f"discs: N = {n},")
     assert "EU screen 100.0 % below 100 nm" in widget.summary.text()
 
 
 def test_delete_split_merge_paint_undo_by_clicks_and_lines(widget):
     widget.run(blocking=True)
-    labels = widget.session.labels.copy()
+    labels = widget.review.labels.copy()
     first, pair = labels[20, 20], labels[70, 40]
     assert labels[70, 58] == pair  # the classical method keeps the touching discs as one
     n = widget.table.rowCount()
-    area = widget.session.table.set_index("label")["area_nm2"]
+    area = widget.review.table.set_index("label")["area_nm2"]
 
     widget.set_mode("delete")
     widget.click((20, 20))
@@ -75,23 +75,23 @@ def test_delete_split_merge_paint_undo_by_clicks_and_lines(widget):
     # cut the pair where the discs meet (column 49): two discs of about pi 10^2 px each
     widget.split_along_line([(50, 49), (90, 49)])
     assert widget.table.rowCount() == n
-    left, right = widget.session.labels[70, 40], widget.session.labels[70, 58]
+    left, right = widget.review.labels[70, 40], widget.review.labels[70, 58]
     assert left != right
-    pieces = widget.session.table.set_index("label").loc[[left, right], "area_nm2"]
+    pieces = widget.review.table.set_index("label").loc[[left, right], "area_nm2"]
     assert pieces.sum() == pytest.approx(area[pair])
     assert pieces.to_numpy() / 4 == pytest.approx([np.pi * 100] * 2, rel=0.1)
 
     widget.set_mode("merge")
     widget.click((70, 40))
     widget.click((70, 58))
-    assert widget.session.table.set_index("label").loc[min(left, right), "area_nm2"] == \
+    assert widget.review.table.set_index("label").loc[min(left, right), "area_nm2"] == \
         pytest.approx(area[pair])
     assert widget.table.rowCount() == n - 1
 
     painted = np.zeros(labels.shape, bool)
     painted[85:95, 5:15] = True
     widget.add_painted(painted)
-    assert widget.session.table.set_index("label")["area_nm2"].iloc[-1] == pytest.approx(400)
+    assert widget.review.table.set_index("label")["area_nm2"].iloc[-1] == pytest.approx(400)
 
     for _ in range(4):
         widget.undo()
@@ -101,7 +101,7 @@ def test_delete_split_merge_paint_undo_by_clicks_and_lines(widget):
 
 def test_table_row_and_click_select_the_same_particle(widget):
     widget.run(blocking=True)
-    label = int(widget.session.labels[24, 70])
+    label = int(widget.review.labels[24, 70])
     widget.set_mode("select")
     widget.click((24, 70))
     row = widget.table.selectionModel().selectedRows()[0].row()
@@ -113,36 +113,36 @@ def test_table_row_and_click_select_the_same_particle(widget):
 
 def test_filters_and_saving_as_analyze_and_as_pairs(widget, tmp_path):
     widget.run(blocking=True)
-    smallest = float(widget.session.table["feret_min_nm"].min())
+    smallest = float(widget.review.table["feret_min_nm"].min())
     widget.set_filters(size=(smallest + 1, None))
-    assert widget.session.table["in_statistics"].sum() == widget.table.rowCount() - 1
+    assert widget.review.table["in_statistics"].sum() == widget.table.rowCount() - 1
     widget.set_mode("delete")
     widget.click((24, 70))
     out = widget.save_results(tmp_path / "corrected")
     particles = pd.read_csv(out / "particles.csv")
     assert particles.shape[0] == widget.table.rowCount()
-    assert particles["in_statistics"].sum() == widget.session.table["in_statistics"].sum()
+    assert particles["in_statistics"].sum() == widget.review.table["in_statistics"].sum()
     run = json.loads((out / "run.json").read_text())
     assert run["images"][0]["review"]["corrections"][0]["action"] == "delete"
     pairs = widget.save_pairs(tmp_path / "pairs")
-    assert np.array_equal(tifffile.imread(pairs / "labels" / "discs.tif"), widget.session.labels)
+    assert np.array_equal(tifffile.imread(pairs / "labels" / "discs.tif"), widget.review.labels)
 
     from nanosizer.gui._widget import ReviewWidget
 
     again = ReviewWidget(widget.viewer)
     again.open_results(out)
-    assert np.array_equal(again.session.labels, widget.session.labels)
-    assert again.session.filters == widget.session.filters
+    assert np.array_equal(again.review.labels, widget.review.labels)
+    assert again.review.filters == widget.review.filters
 
 
 def test_rois_out_and_in(widget, tmp_path):
     widget.run(blocking=True)
     (zip_path,) = widget.export_rois(tmp_path / "rois")
-    before = widget.session.labels.copy()
+    before = widget.review.labels.copy()
     widget.set_mode("delete")
     widget.click((20, 20))
     widget.import_rois(zip_path)
-    assert np.array_equal(widget.session.labels > 0, before > 0)
+    assert np.array_equal(widget.review.labels > 0, before > 0)
     assert widget.table.rowCount() == int(before.max())
 
 
@@ -153,15 +153,15 @@ def test_sample_with_the_default_unet(make_napari_viewer):
     w = ReviewWidget(make_napari_viewer())
     w.open_images([sample_path()])
     w.run(blocking=True)
-    assert w.table.rowCount() == w.session.table.shape[0] > 20
-    assert w.session.segmentation["method"] == "unet"
+    assert w.table.rowCount() == w.review.table.shape[0] > 20
+    assert w.review.segmentation["method"] == "unet"
 
 
 def test_worker_thread_runs_with_progress(widget, qtbot):
     widget.run(all_images=True)
     qtbot.waitUntil(lambda: widget.worker is None, timeout=60000)
     assert widget.progress.value() == widget.progress.maximum() == 1
-    assert widget.session is not None and widget.table.rowCount() > 0
+    assert widget.review is not None and widget.table.rowCount() > 0
 
 
 def test_a_trained_model_folder_can_be_chosen(widget):
@@ -170,5 +170,5 @@ def test_a_trained_model_folder_can_be_chosen(widget):
     widget.model.setText(str(resolve_model("unet")))
     widget.method.setCurrentText("classical")
     widget.run(blocking=True)
-    assert widget.session.segmentation["method"] == "unet"
-    assert widget.session.segmentation["model"] == str(resolve_model("unet"))
+    assert widget.review.segmentation["method"] == "unet"
+    assert widget.review.segmentation["model"] == str(resolve_model("unet"))

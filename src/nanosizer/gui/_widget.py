@@ -1,7 +1,7 @@
 """The napari dock widget: open, segment, look, correct, filter and save particles.
 
-A view of :class:`nanosizer.review.ReviewSession` (one per image): every correction goes through
-the session, which measures the changed particles again; the widget redraws the labels layer,
+A view of :class:`nanosizer.review.ImageReview` (one per image): every correction goes through
+the review, which measures the changed particles again; the widget redraws the labels layer,
 the table, the histogram and the summary from it.
 """
 
@@ -66,7 +66,7 @@ class ReviewWidget(QWidget):
 
         self.viewer = napari_viewer
         self.paths: list[Path] = []
-        self.sessions: dict[str, object] = {}
+        self.reviews: dict[str, object] = {}
         self.current: str | None = None
         self.worker = None
         self._merge_first: int | None = None
@@ -184,12 +184,12 @@ class ReviewWidget(QWidget):
         """Open an ``analyze`` results folder (or a saved review) for more corrections."""
         from ..review import load_results
 
-        for session in load_results(folder):
-            path = Path(session.micrograph.path)
+        for review in load_results(folder):
+            path = Path(review.micrograph.path)
             if path not in self.paths:
                 self.paths.append(path)
                 self.files.addItem(path.name)
-            self.sessions[path.stem] = session
+            self.reviews[path.stem] = review
         if self.paths:
             self.files.setCurrentRow(0)
             self._show(self.paths[0].stem)
@@ -204,8 +204,8 @@ class ReviewWidget(QWidget):
         self.current = name
         self._merge_first = None
         path = next(p for p in self.paths if p.stem == name)
-        session = self.sessions.get(name)
-        mg = session.micrograph if session is not None else read_micrograph(path)
+        review = self.reviews.get(name)
+        mg = review.micrograph if review is not None else read_micrograph(path)
         data = mg.data
         if self._image_layer is None or self._image_layer not in self.viewer.layers:
             self._image_layer = self.viewer.add_image(data, name="micrograph")
@@ -232,7 +232,7 @@ class ReviewWidget(QWidget):
 
         ``blocking`` runs in this thread (scripts and tests).
         """
-        from ..review import ReviewSession
+        from ..review import ImageReview
 
         names = [p.stem for p in self.paths] if all_images else [self.current]
         names = [n for n in names if n is not None]
@@ -249,7 +249,7 @@ class ReviewWidget(QWidget):
 
         def work():
             for k, name in enumerate(names):
-                yield k, name, ReviewSession.from_image(paths[name], config)
+                yield k, name, ImageReview.from_image(paths[name], config)
 
         self.progress.setRange(0, len(names))
         self.progress.setValue(0)
@@ -276,11 +276,11 @@ class ReviewWidget(QWidget):
             self.status.setText("cancelled")
 
     def _on_result(self, item) -> None:
-        k, name, session = item
-        self.sessions[name] = session
+        k, name, review = item
+        self.reviews[name] = review
         self.progress.setValue(k + 1)
         if name == self.current:
-            self._mg = session.micrograph
+            self._mg = review.micrograph
             self.refresh()
 
     def _done(self) -> None:
@@ -291,46 +291,46 @@ class ReviewWidget(QWidget):
 
     # drawing ----------------------------------------------------------------------------
     @property
-    def session(self):
-        """The current image's :class:`ReviewSession` (None before it is segmented)."""
-        return self.sessions.get(self.current) if self.current is not None else None
+    def review(self):
+        """The current image's :class:`ImageReview` (None before it is segmented)."""
+        return self.reviews.get(self.current) if self.current is not None else None
 
     def refresh(self) -> None:
-        """Redraw the labels layer, table, histogram and summary from the session."""
-        session = self.session
-        if session is None:
+        """Redraw the labels layer, table, histogram and summary from the review."""
+        review = self.review
+        if review is None:
             self.summary.setText("not segmented yet: Run on image")
             self.table.setRowCount(0)
             return
-        self._draw_labels(session)
-        self._fill_table(session)
-        self._draw_summary(session)
+        self._draw_labels(review)
+        self._fill_table(review)
+        self._draw_summary(review)
 
-    def _colormap(self, session, selected: int | None = None):
+    def _colormap(self, review, selected: int | None = None):
         from napari.utils.colormaps import DirectLabelColormap
 
         colours = {None: (0, 0, 0, 0), 0: (0, 0, 0, 0)}
-        for label, keep in zip(session.table["label"], session.table["in_statistics"]):
+        for label, keep in zip(review.table["label"], review.table["in_statistics"]):
             colours[int(label)] = _IN if keep else _OUT
         if selected is not None:
             colours[int(selected)] = _SELECTED
         return DirectLabelColormap(color_dict=colours)
 
-    def _draw_labels(self, session, selected: int | None = None) -> None:
+    def _draw_labels(self, review, selected: int | None = None) -> None:
         layer = self._labels_layer
         if layer is None or layer not in self.viewer.layers:
-            layer = self.viewer.add_labels(session.labels, name="particles", opacity=0.9)
+            layer = self.viewer.add_labels(review.labels, name="particles", opacity=0.9)
             layer.contour = 1
             layer.mouse_drag_callbacks.append(self._on_click)
             self._labels_layer = layer
         else:
-            layer.data = session.labels
-        layer.colormap = self._colormap(session, selected)
-        layer.editable = False  # corrections go through the session
+            layer.data = review.labels
+        layer.colormap = self._colormap(review, selected)
+        layer.editable = False  # corrections go through the review
 
-    def _fill_table(self, session) -> None:
-        t = session.table
-        size_col, area_col = session.size_column, f"area_{session.unit}2"
+    def _fill_table(self, review) -> None:
+        t = review.table
+        size_col, area_col = review.size_column, f"area_{review.unit}2"
         self.table.setSortingEnabled(False)
         self.table.setRowCount(t.shape[0])
         for r, row in enumerate(t.itertuples(index=False)):
@@ -341,28 +341,28 @@ class ReviewWidget(QWidget):
                 text = fmt.format(bool(v) if col == "in_statistics" else v)
                 self.table.setItem(r, c, _NumberItem(text, float(v)))
         self.table.setSortingEnabled(True)
-        unit = session.unit
+        unit = review.unit
         self.table.setHorizontalHeaderLabels(
             [f"min Feret ({unit})" if c == 1 else f"area ({unit}²)" if c == 2 else h[0]
              for c, h in enumerate(_TABLE)])
-        self._update_slider_ranges(session)
+        self._update_slider_ranges(review)
 
-    def _update_slider_ranges(self, session) -> None:
-        t = session.table
+    def _update_slider_ranges(self, review) -> None:
+        t = review.table
         if not t.shape[0]:
             return
-        top = float(np.ceil(t[session.size_column].max())) + 1.0
+        top = float(np.ceil(t[review.size_column].max())) + 1.0
         slider = self.sliders["size"]
         slider.blockSignals(True)
-        lo, hi = session.filters.size
+        lo, hi = review.filters.size
         slider.setRange(0.0, top)
         slider.setValue((lo if lo is not None else 0.0, hi if hi is not None else top))
         slider.blockSignals(False)
 
-    def _draw_summary(self, session) -> None:
-        s = session.summary()
+    def _draw_summary(self, review) -> None:
+        s = review.summary()
         u = s["unit"]
-        text = (f"{session.name}: N = {s['n']}, mean {s['mean']:.4g} ± {s['std']:.3g} {u}, "
+        text = (f"{review.name}: N = {s['n']}, mean {s['mean']:.4g} ± {s['std']:.3g} {u}, "
                 f"median {s['median']:.4g} {u}, D10/D50/D90 {s['d10']:.4g}/{s['d50']:.4g}/"
                 f"{s['d90']:.4g} {u}")
         if "eu_verdict" in s:
@@ -372,10 +372,10 @@ class ReviewWidget(QWidget):
         self.summary.setText(text)
         self.figure.clear()
         ax = self.figure.add_subplot()
-        values = session.values()
+        values = review.values()
         if values.size:
             ax.hist(values, bins="auto", color="0.5")
-        ax.set_xlabel(f"{session.config.measure} ({u})")
+        ax.set_xlabel(f"{review.config.measure} ({u})")
         ax.set_ylabel("particles")
         self.canvas.draw_idle()
 
@@ -392,13 +392,13 @@ class ReviewWidget(QWidget):
 
     def _label_at(self, position) -> int:
         r, c = (int(round(v)) for v in position[-2:])
-        labels = self.session.labels
+        labels = self.review.labels
         if 0 <= r < labels.shape[0] and 0 <= c < labels.shape[1]:
             return int(labels[r, c])
         return 0
 
     def _on_click(self, layer, event) -> None:
-        if self.session is None:
+        if self.review is None:
             return
         self.click(event.position)
 
@@ -409,15 +409,15 @@ class ReviewWidget(QWidget):
             return
         try:
             if self.mode == "delete":
-                self.session.delete(label)
+                self.review.delete(label)
                 self._after_edit(f"deleted particle {label}")
             elif self.mode == "merge":
                 if self._merge_first is None or self._merge_first == label:
                     self._merge_first = label
-                    self._draw_labels(self.session, selected=label)
+                    self._draw_labels(self.review, selected=label)
                     self.status.setText(f"merge: particle {label} chosen, click the other one")
                 else:
-                    kept, gone = self.session.merge(self._merge_first, label)
+                    kept, gone = self.review.merge(self._merge_first, label)
                     self._merge_first = None
                     self._after_edit(f"merged particle {gone} into {kept}")
             else:
@@ -427,7 +427,7 @@ class ReviewWidget(QWidget):
 
     def select(self, label: int) -> None:
         """Highlight particle ``label`` and select its table row."""
-        self._draw_labels(self.session, selected=label)
+        self._draw_labels(self.review, selected=label)
         for r in range(self.table.rowCount()):
             if int(self.table.item(r, 0).data(Qt.UserRole)) == label:
                 self.table.blockSignals(True)
@@ -437,9 +437,9 @@ class ReviewWidget(QWidget):
 
     def _on_row(self) -> None:
         rows = self.table.selectionModel().selectedRows()
-        if rows and self.session is not None:
+        if rows and self.review is not None:
             label = int(self.table.item(rows[0].row(), 0).data(Qt.UserRole))
-            self._draw_labels(self.session, selected=label)
+            self._draw_labels(self.review, selected=label)
             self.selected = label
 
     def _split_line(self):
@@ -468,9 +468,9 @@ class ReviewWidget(QWidget):
         hit = []
         for (r0, c0), (r1, c1) in zip(points[:-1], points[1:]):
             rr, cc = line(int(round(r0)), int(round(c0)), int(round(r1)), int(round(c1)))
-            ok = (rr >= 0) & (rr < self.session.labels.shape[0]) & (cc >= 0) & (
-                cc < self.session.labels.shape[1])
-            hit.append(self.session.labels[rr[ok], cc[ok]])
+            ok = (rr >= 0) & (rr < self.review.labels.shape[0]) & (cc >= 0) & (
+                cc < self.review.labels.shape[1])
+            hit.append(self.review.labels[rr[ok], cc[ok]])
         hit = np.concatenate(hit)
         hit = hit[hit > 0]
         if not hit.size:
@@ -478,7 +478,7 @@ class ReviewWidget(QWidget):
             return
         label = int(np.bincount(hit).argmax())
         try:
-            ids = self.session.split(label, points.tolist())
+            ids = self.review.split(label, points.tolist())
         except ValueError as exc:
             self.status.setText(str(exc))
             return
@@ -492,7 +492,7 @@ class ReviewWidget(QWidget):
         if mask is None:
             if layer is None or not np.asarray(layer.data).any():
                 if layer is None:
-                    layer = self.viewer.add_labels(np.zeros(self.session.labels.shape, np.int32),
+                    layer = self.viewer.add_labels(np.zeros(self.review.labels.shape, np.int32),
                                                    name="paint")
                     layer.mode = "paint"
                     layer.selected_label = 1
@@ -501,7 +501,7 @@ class ReviewWidget(QWidget):
                 return
             mask = np.asarray(layer.data) > 0
         try:
-            new = self.session.paint(mask)
+            new = self.review.paint(mask)
         except ValueError as exc:
             self.status.setText(str(exc))
             return
@@ -511,10 +511,10 @@ class ReviewWidget(QWidget):
 
     def undo(self) -> None:
         """Undo the last correction of the current image."""
-        if self.session is None or not self.session.can_undo:
+        if self.review is None or not self.review.can_undo:
             self.status.setText("nothing to undo")
             return
-        what = self.session.undo()
+        what = self.review.undo()
         self._after_edit(f"undone: {what['action']}")
 
     def _after_edit(self, message: str) -> None:
@@ -528,12 +528,12 @@ class ReviewWidget(QWidget):
         from ..review import Filters
 
         filters = Filters(tuple(size), tuple(solidity), tuple(circularity))
-        for session in self.sessions.values():
-            session.set_filters(filters)
+        for review in self.reviews.values():
+            review.set_filters(filters)
         self.refresh()
 
     def _on_filters(self) -> None:
-        if self.session is None:
+        if self.review is None:
             return
         size = self.sliders["size"].value()
         top = self.sliders["size"].maximum()
@@ -548,7 +548,7 @@ class ReviewWidget(QWidget):
         from ..errors import InputError
         from ..io import parse_length_nm
 
-        if self.session is None:
+        if self.review is None:
             return
         text = self.pixel_size.text().strip()
         try:
@@ -556,8 +556,8 @@ class ReviewWidget(QWidget):
         except (InputError, ValueError) as exc:
             self.status.setText(f"pixel size {text!r}: {exc}")
             return
-        if nm != self.session.micrograph.pixel_size.nm:
-            self.session.set_pixel_size(nm)
+        if nm != self.review.micrograph.pixel_size.nm:
+            self.review.set_pixel_size(nm)
             self._after_edit(f"pixel size {text or 'none'}")
 
     # saving -----------------------------------------------------------------------------
@@ -565,7 +565,7 @@ class ReviewWidget(QWidget):
         """Write the segmented images as an ``analyze`` results folder."""
         from ..review import save_results
 
-        folder = save_results(self._done_sessions(), out, overwrite=overwrite)
+        folder = save_results(self._done_reviews(), out, overwrite=overwrite)
         self.status.setText(f"results in {folder}")
         return folder
 
@@ -573,7 +573,7 @@ class ReviewWidget(QWidget):
         """Write the corrected images as training pairs for ``nanosizer adapt --pairs``."""
         from ..review import save_pairs
 
-        folder = save_pairs(self._done_sessions(), folder, overwrite=overwrite)
+        folder = save_pairs(self._done_reviews(), folder, overwrite=overwrite)
         self.status.setText(f"pairs in {folder}: nanosizer adapt IMAGES --pairs {folder}")
         return folder
 
@@ -584,30 +584,30 @@ class ReviewWidget(QWidget):
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         written = []
-        for session in self._done_sessions():
-            path = folder / f"{session.name}.zip"
-            write_roi_zip(session.labels, path)
+        for review in self._done_reviews():
+            path = folder / f"{review.name}.zip"
+            write_roi_zip(review.labels, path)
             written.append(path)
         return written
 
     def import_rois(self, path) -> None:
         """Replace the current image's particles by the ROIs of an ImageJ ROI zip."""
         from ..io import read_micrograph, read_roi_zip
-        from ..review import ReviewSession
+        from ..review import ImageReview
 
-        mg = self.session.micrograph if self.session is not None else read_micrograph(
+        mg = self.review.micrograph if self.review is not None else read_micrograph(
             next(p for p in self.paths if p.stem == self.current))
         labels = read_roi_zip(path, mg.shape)
-        config = self.session.config if self.session is not None else self._config()
-        self.sessions[self.current] = ReviewSession(mg, labels, config,
+        config = self.review.config if self.review is not None else self._config()
+        self.reviews[self.current] = ImageReview(mg, labels, config,
                                                     {"source": f"ImageJ ROIs {path}"})
         self._after_edit(f"{int(labels.max())} particles from {path}")
 
-    def _done_sessions(self):
-        sessions = [self.sessions[p.stem] for p in self.paths if p.stem in self.sessions]
-        if not sessions:
+    def _done_reviews(self):
+        reviews = [self.reviews[p.stem] for p in self.paths if p.stem in self.reviews]
+        if not reviews:
             raise ValueError("no image is segmented yet")
-        return sessions
+        return reviews
 
     # dialogs ----------------------------------------------------------------------------
     def _ask_images(self) -> None:

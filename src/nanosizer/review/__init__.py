@@ -1,6 +1,6 @@
 """Reviewing and correcting segmented particles by hand (no display needed).
 
-:class:`ReviewSession` holds one micrograph's labels and particle table and applies the
+:class:`ImageReview` holds one micrograph's labels and particle table and applies the
 corrections a microscopist makes (delete, merge, split along a line, paint a missed particle,
 undo), measuring again only the particles they change; :class:`Filters` mark particles out of
 the statistics without deleting them.  :func:`save_results` writes an ``analyze`` results folder,
@@ -9,6 +9,6 @@ opens a results folder again.  The napari plugin (:mod:`nanosizer.gui`) is a vie
 """
 
 from .folders import load_results, save_pairs, save_results
-from .session import Filters, ReviewSession
+from .image_review import Filters, ImageReview
 
-__all__ = ["Filters", "ReviewSession", "load_results", "save_pairs", "save_results"]
+__all__ = ["Filters", "ImageReview", "load_results", "save_pairs", "save_results"]

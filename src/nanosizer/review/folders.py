@@ -12,18 +12,18 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .session import Filters, ReviewSession
+from .image_review import Filters, ImageReview
 
 __all__ = ["load_results", "save_pairs", "save_results"]
 
 
-def _review_record(session: ReviewSession) -> dict:
-    return {"corrected_by_hand": bool(session.corrections),
-            "n_corrections": len(session.corrections), "corrections": session.corrections,
-            "filters": session.filters.to_dict()}
+def _review_record(review: ImageReview) -> dict:
+    return {"corrected_by_hand": bool(review.corrections),
+            "n_corrections": len(review.corrections), "corrections": review.corrections,
+            "filters": review.filters.to_dict()}
 
 
-def save_results(sessions: Sequence[ReviewSession], out: str | Path, *,
+def save_results(reviews: Sequence[ImageReview], out: str | Path, *,
                  overwrite: bool = False) -> Path:
     """Write the corrected images as one ``analyze`` results folder.
 
@@ -34,7 +34,7 @@ def save_results(sessions: Sequence[ReviewSession], out: str | Path, *,
 
     Parameters
     ----------
-    sessions : sequence of ReviewSession
+    reviews : sequence of ImageReview
         The images, with the settings of the first (they must share one unit).
     out : str or Path
         Results folder: absent or empty unless ``overwrite``.
@@ -50,21 +50,21 @@ def save_results(sessions: Sequence[ReviewSession], out: str | Path, *,
     from ..pipeline.outputs import ResultWriter, write_image_outputs
     from ..pipeline.summary import summarize
 
-    if not sessions:
+    if not reviews:
         raise InputError(f"{out}: no images to save")
-    units = {s.unit for s in sessions}
+    units = {s.unit for s in reviews}
     if len(units) > 1:
         raise InputError(f"{out}: calibrated and uncalibrated images cannot be saved together; "
                          "give every image a pixel size or none")
-    missing = [s.name for s in sessions if s.micrograph.path is None]
+    missing = [s.name for s in reviews if s.micrograph.path is None]
     if missing:
         raise InputError(f"{missing[0]}: the image has no file; save images read from files")
-    config = sessions[0].config
-    files = [Path(s.micrograph.path) for s in sessions]
+    config = reviews[0].config
+    files = [Path(s.micrograph.path) for s in reviews]
     writer = ResultWriter(out, overwrite=overwrite, config=config, files=files)
     try:
         records = []
-        for s in sessions:
+        for s in reviews:
             mg = s.micrograph
             write_image_outputs(writer.root, mg, s.labels, s.table, overlays=config.overlays,
                                 ids=config.overlay_ids, roi=config.roi)
@@ -72,7 +72,7 @@ def save_results(sessions: Sequence[ReviewSession], out: str | Path, *,
                 mg.name, str(mg.path), mg.shape, mg.pixel_size.to_dict(), mg.infobar_top,
                 int(s.table.shape[0]), dict(mg.metadata), dict(s.segmentation),
                 _review_record(s)))
-        particles = pd.concat([s.table for s in sessions], ignore_index=True)
+        particles = pd.concat([s.table for s in reviews], ignore_index=True)
         unit = units.pop()
         summary = summarize(particles, records, config, unit)
         result = AnalysisResult(particles, summary, records, unit, config)
@@ -82,7 +82,7 @@ def save_results(sessions: Sequence[ReviewSession], out: str | Path, *,
         raise
 
 
-def save_pairs(sessions: Sequence[ReviewSession], folder: str | Path, *,
+def save_pairs(reviews: Sequence[ImageReview], folder: str | Path, *,
                overwrite: bool = False) -> Path:
     """Write the corrected images as training pairs for ``nanosizer adapt --pairs``.
 
@@ -91,7 +91,7 @@ def save_pairs(sessions: Sequence[ReviewSession], folder: str | Path, *,
 
     Parameters
     ----------
-    sessions : sequence of ReviewSession
+    reviews : sequence of ImageReview
     folder : str or Path
         Created if needed.  A pair file already there is refused unless ``overwrite``.
     overwrite : bool
@@ -107,14 +107,14 @@ def save_pairs(sessions: Sequence[ReviewSession], folder: str | Path, *,
     from ..io import atomic_write, write_label_image
 
     folder = Path(folder)
-    targets = [folder / sub / f"{s.name}.tif" for s in sessions for sub in ("images", "labels")]
+    targets = [folder / sub / f"{s.name}.tif" for s in reviews for sub in ("images", "labels")]
     taken = [t for t in targets if t.exists()]
     if taken and not overwrite:
         raise InputError(f"{taken[0]}: already exists; choose another folder or allow "
                          "overwriting")
     for sub in ("images", "labels"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
-    for s in sessions:
+    for s in reviews:
         rows = s.micrograph.infobar_top or s.labels.shape[0]
         image = np.asarray(s.micrograph.data[:rows], np.float32)
         atomic_write(folder / "images" / f"{s.name}.tif",
@@ -123,7 +123,7 @@ def save_pairs(sessions: Sequence[ReviewSession], folder: str | Path, *,
     return folder
 
 
-def load_results(folder: str | Path) -> list[ReviewSession]:
+def load_results(folder: str | Path) -> list[ImageReview]:
     """Open an ``analyze`` (or saved review) results folder for more corrections.
 
     The images are read again from the paths in ``run.json`` with the run's settings, the
@@ -146,7 +146,7 @@ def load_results(folder: str | Path) -> list[ReviewSession]:
     run = json.loads(run_path.read_text(encoding="utf-8"))
     fields = set(AnalyzeConfig.__dataclass_fields__)
     config = AnalyzeConfig(**{k: v for k, v in run.get("settings", {}).items() if k in fields})
-    sessions = []
+    reviews = []
     for image in run.get("images", []):
         path = Path(image["path"])
         if not path.is_file():
@@ -160,11 +160,10 @@ def load_results(folder: str | Path) -> list[ReviewSession]:
         px = image.get("pixel_size") or {}
         if px.get("value") != mg.pixel_size.nm:
             mg = replace(mg, pixel_size=PixelSize(px.get("value"), px.get("source", "none")))
-        review = image.get("review") or {}
-        limits = review.get("filters") or {}
+        earlier = image.get("review") or {}
+        limits = earlier.get("filters") or {}
         filters = Filters(**{k: tuple(v) for k, v in limits.items()})
-        session = ReviewSession(mg, read_label_image(label_path), config,
-                                image.get("segmentation") or {}, filters,
-                                list(review.get("corrections", [])))
-        sessions.append(session)
-    return sessions
+        reviews.append(ImageReview(mg, read_label_image(label_path), config,
+                                   image.get("segmentation") or {}, filters,
+                                   list(earlier.get("corrections", []))))
+    return reviews

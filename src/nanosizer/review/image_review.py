@@ -1,6 +1,6 @@
 """One micrograph under review: its labels, particle table, corrections, filters and summary.
 
-The napari widget (:mod:`nanosizer.gui`) is a view of a :class:`ReviewSession`; everything it
+The napari widget (:mod:`nanosizer.gui`) is a view of an :class:`ImageReview`; everything it
 does to the particles goes through here, so the same corrections work without a display.
 """
 
@@ -15,7 +15,7 @@ import pandas as pd
 from ..pipeline.config import AnalyzeConfig
 from . import _edits
 
-__all__ = ["Filters", "ReviewSession"]
+__all__ = ["Filters", "ImageReview"]
 
 _PX_COLUMNS = ("centroid_x_px", "centroid_y_px", "bbox_x0_px", "bbox_y0_px", "bbox_x1_px",
                "bbox_y1_px")
@@ -70,7 +70,7 @@ class _Step:
 
 
 @dataclass
-class ReviewSession:
+class ImageReview:
     """A micrograph, its instance labels and their measurements, corrected by hand.
 
     Parameters
@@ -112,7 +112,7 @@ class ReviewSession:
     # construction -----------------------------------------------------------------------
     @classmethod
     def from_image(cls, path: str | Path, config: AnalyzeConfig | None = None
-                   ) -> "ReviewSession":
+                   ) -> "ImageReview":
         """Read and segment ``path`` as ``analyze`` does with ``config``."""
         from ..pipeline.run import analyze_image
 
