@@ -17,18 +17,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Check the inputs and that napari is installed, then open the viewer."""
+    """Check the inputs, then that napari is installed, then open the viewer."""
     from pathlib import Path
 
     from ..errors import InputError
     from ..io import expand_paths
 
-    if importlib.util.find_spec("napari") is None:
-        raise InputError('napari is not installed; install the GUI with pip install -e ".[gui]"')
     images = expand_paths(args.images) if args.images else []
     if args.results is not None and not (Path(args.results) / "run.json").is_file():
         raise InputError(f"{args.results}: no run.json; give a folder written by nanosizer "
                          "analyze")
+    if importlib.util.find_spec("napari") is None:
+        raise InputError('napari is not installed; install the GUI with pip install -e ".[gui]"')
     from ..gui import launch
 
     launch(images, args.results)
