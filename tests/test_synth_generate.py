@@ -253,3 +253,17 @@ def test_agglomerate_share_is_validated():
         TrainConfig(p_agglomerate=-0.1)
     with pytest.raises(ValueError, match="agglomerate_px"):
         TrainConfig(agglomerate_px=(10.0, 5.0))
+
+
+def test_charging_streaks_equal_a_one_pole_filter():
+    from scipy import signal
+
+    from nanosizer.synth._imaging import _streaks
+
+    rng = np.random.default_rng(0)
+    src = np.zeros((40, 200), np.float32)
+    rows = rng.random(40) < 0.3
+    src[rows] = rng.random((int(rows.sum()), 200)).astype(np.float32)
+    expected = signal.lfilter([0.05], [1, -0.95], src, axis=1)
+    assert np.allclose(_streaks(src), expected, rtol=0, atol=1e-12)
+    assert not _streaks(src)[~rows].any()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage, signal
+from scipy import ndimage
 
 from ._config import ImagingConfig
 from ._scene import Scene
@@ -103,8 +103,24 @@ def _charging(image, labels, strength, rng):
     rows = rng.random(image.shape[0]) < 0.08
     src = np.zeros_like(image)
     src[rows] = (labels[rows] > 0) * strength * rng.uniform(0.3, 1.0, (rows.sum(), 1))
-    streak = signal.lfilter([0.05], [1, -0.95], src, axis=1)
-    return image + streak.astype(np.float32)
+    return image + _streaks(src).astype(np.float32)
+
+
+def _streaks(src: np.ndarray, gain: float = 0.05, decay: float = 0.95) -> np.ndarray:
+    """``y[:, n] = gain * src[:, n] + decay * y[:, n - 1]`` along each row (a one-pole filter,
+    scipy.signal.lfilter([gain], [1, -decay]) without importing scipy.signal), on the rows that
+    have any signal."""
+    out = np.zeros(src.shape, dtype=np.float64)
+    rows = np.flatnonzero(src.any(axis=1))
+    if rows.size:
+        x = src[rows].astype(np.float64) * gain
+        acc = np.zeros(rows.size)
+        y = np.empty_like(x)
+        for n in range(x.shape[1]):
+            acc = x[:, n] + decay * acc
+            y[:, n] = acc
+        out[rows] = y
+    return out
 
 
 def _dust(shape, amount, rng) -> np.ndarray:
