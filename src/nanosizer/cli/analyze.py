@@ -135,6 +135,10 @@ def run(args: argparse.Namespace) -> int:
         if used < args.workers:
             print(f"note: --workers {args.workers} but only {available_cpus()} CPUs are "
                   f"available: running {used} workers of {threads} thread(s)", file=sys.stderr)
+    if args.workers == 1 and args.scheduler is None and config.method != "classical":
+        from ..nn.device import configure_threads
+
+        configure_threads()  # the CPUs other work leaves free (OMP_NUM_THREADS respected)
     if args.overwrite and not args.resume:
         from ..io import work_dir_of
 

@@ -75,17 +75,18 @@ def configure_threads(num_threads: int | None = None) -> int:
     """Set torch's intra-op threads and return the number in use.
 
     With ``num_threads=None`` an explicit setting (``OMP_NUM_THREADS``, ``MKL_NUM_THREADS`` or
-    ``TORCH_NUM_THREADS``) is respected; otherwise the number of CPUs this process may run on is
-    used (torch's default counts all cores of the machine, even in a container limited to fewer).
-    Call it from an application entry point, never at import.
+    ``TORCH_NUM_THREADS``) is respected; otherwise the CPUs this process may run on that other
+    work does not keep busy are used (:func:`nanosizer._cpus.free_cpus`: torch's default counts
+    all cores of the machine, even in a container limited to fewer, and its threads wait for
+    each other whenever one is descheduled).  Call it from an application entry point, never at
+    import.
     """
     if num_threads is None:
         if any(os.environ.get(name) for name in _THREAD_ENV):
             return torch.get_num_threads()
-        try:
-            num_threads = len(os.sched_getaffinity(0))
-        except AttributeError:  # pragma: no cover - macOS / Windows
-            num_threads = os.cpu_count() or 1
+        from .._cpus import free_cpus
+
+        num_threads = free_cpus()
     if num_threads < 1:
         raise ValueError(f"num_threads must be >= 1, got {num_threads}")
     if torch.get_num_threads() != num_threads:

@@ -15,12 +15,9 @@ _THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
 
 def available_cpus() -> int:
     """CPUs this process may run on (the affinity mask, not the machine's core count)."""
-    import os
+    from .._cpus import available_cpus as cpus
 
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - macOS / Windows
-        return os.cpu_count() or 1
+    return cpus()
 
 
 def worker_plan(workers: int, cpus: int | None = None) -> tuple[int, int]:
