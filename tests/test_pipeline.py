@@ -379,17 +379,24 @@ def test_decoder_option_switches_the_instance_decoder(tmp_path, capsys):
     record = next(iter(run["images"].values())) if isinstance(run["images"], dict) else run["images"][0]
     assert record["segmentation"]["settings"]["decoder"] == "centres"
     assert record["segmentation"]["settings"]["vote_density"] == centres.vote_density
-    # the detection limit is that of the decoder used (the default UNet stores one per decoder)
-    from nanosizer.nn import load_metadata
-    from nanosizer.segment.cnn import resolve_model
+    # the detection limit is that of the decoder used (a model may store one per decoder)
+    import shutil
 
-    limits = load_metadata(resolve_model("unet"))["detection_limit_px_by_decoder"]
-    assert limits["centres"] < limits["watershed"]
+    from nanosizer.segment.cnn import resolve_model
     from nanosizer.segment.limits import detection_limit_px
 
-    seg = record["segmentation"]
-    expected = detection_limit_px(seg["settings"]["area_floor_px"], limits["centres"], seg["zoom"])
-    assert seg["detection_limit_px"] == pytest.approx(expected, abs=1e-3)  # rounded in run.json
+    folder = tmp_path / "model"
+    shutil.copytree(resolve_model("unet"), folder)
+    config = json.loads((folder / "config.json").read_text())
+    config["metadata"]["detection_limit_px_by_decoder"] = {"watershed": 30.0, "centres": 11.0}
+    (folder / "config.json").write_text(json.dumps(config))
+    for decoder, limit in (("centres", 11.0), ("watershed", 30.0)):
+        out = tmp_path / f"lim_{decoder}"
+        assert main(["analyze", "--sample", "--model", str(folder), "--decoder", decoder,
+                     "--no-overlays", "--no-report", "--quiet", "--out", str(out)]) == 0
+        seg = json.loads((out / "run.json").read_text())["images"][0]["segmentation"]
+        expected = detection_limit_px(seg["settings"]["area_floor_px"], limit, seg["zoom"])
+        assert seg["detection_limit_px"] == pytest.approx(expected, abs=1e-3)  # rounded
     # a model without centre offsets: refused before any image is read, nothing written
     capsys.readouterr()
     assert main(["analyze", "--sample", "--method", "multiresunet", "--decoder", "centres",
