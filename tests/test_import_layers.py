@@ -47,3 +47,13 @@ def test_reports_import_matplotlib_only_when_drawing():
         "import nanosizer.report.checks, nanosizer.cli.main\n"
         "nanosizer.cli.main.build_parser()\n")
     assert not [m for m in mods if m.startswith("matplotlib")]
+
+
+def test_a_classical_analysis_with_its_report_never_imports_scipy_stats(tmp_path):
+    mods = _modules_after(
+        "from nanosizer import analyze\n"
+        "from nanosizer.data import sample_path\n"
+        "from nanosizer.pipeline import AnalyzeConfig\n"
+        f"analyze([sample_path()], {str(tmp_path / 'out')!r}, AnalyzeConfig(method='classical'))\n")
+    assert "scipy.stats" not in mods
+    assert "matplotlib" in mods  # the histogram and report figures were drawn

@@ -104,3 +104,15 @@ def test_distributions_kde_overlay():
     assert b.get_xdata()[np.argmax(b.get_ydata())] == pytest.approx(60, abs=3)
     assert np.isnan(one.get_ydata()).all()  # a single size has no density
     assert ax.get_ylabel() == "particles per unit size"
+
+
+@pytest.mark.parametrize("n", [2, 7, 500])
+def test_kernel_density_equals_scipy(n):
+    from scipy.stats import gaussian_kde
+
+    from nanosizer.report.plots import _gaussian_kde
+
+    v = np.random.default_rng(n).lognormal(3.0, 0.4, n)
+    x = np.linspace(0.0, 80.0, 301)
+    expected = gaussian_kde(v)(x)
+    assert np.allclose(_gaussian_kde(v, x), expected, rtol=1e-12, atol=1e-15 * expected.max())

@@ -39,3 +39,12 @@ def test_undetermined():
     assert eu_nanomaterial_screen([]).verdict == "undetermined"
     res = eu_nanomaterial_screen([10.0, 20.0], unit="px")
     assert res.verdict == "undetermined" and np.isnan(res.share_below)
+
+
+@pytest.mark.parametrize(("k", "n"), [(0, 10), (3, 10), (150, 300), (299, 300), (10, 10), (1, 1)])
+def test_clopper_pearson_equals_the_beta_quantiles(k, n):
+    from scipy.stats import beta
+
+    lo, hi = clopper_pearson(k, n, ci=0.9)
+    assert lo == (0.0 if k == 0 else pytest.approx(beta.ppf(0.05, k, n - k + 1), abs=1e-14))
+    assert hi == (1.0 if k == n else pytest.approx(beta.ppf(0.95, k + 1, n - k), abs=1e-14))

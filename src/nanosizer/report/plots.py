@@ -112,16 +112,22 @@ def kde_counts(values: np.ndarray, x: np.ndarray, bin_width: float) -> np.ndarra
     >>> kde_counts([5.0, 5.0], [5.0], 1.0) is None
     True
     """
-    from scipy.stats import gaussian_kde
-
     v = np.asarray(values, dtype=np.float64).ravel()
     if v.size < 2 or np.ptp(v) == 0:
         return None
-    try:
-        density = gaussian_kde(v)(np.asarray(x, dtype=np.float64))
-    except np.linalg.LinAlgError:
-        return None
-    return density * v.size * bin_width
+    return _gaussian_kde(v, np.asarray(x, dtype=np.float64)) * v.size * bin_width
+
+
+def _gaussian_kde(v: np.ndarray, x: np.ndarray, block: int = 64) -> np.ndarray:
+    """Gaussian kernel density of ``v`` at ``x`` with Scott's bandwidth, as
+    ``scipy.stats.gaussian_kde(v)(x)`` computes it (without importing scipy.stats)."""
+    var = np.var(v, ddof=1) * v.size ** (-2 / 5)
+    x = np.atleast_1d(x)
+    out = np.empty(x.shape, dtype=np.float64)
+    for start in range(0, x.size, block):  # (block, n) distances at a time
+        d = x[start : start + block, None] - v[None, :]
+        out[start : start + block] = np.exp(-0.5 * d * d / var).sum(axis=1)
+    return out / (v.size * np.sqrt(2 * np.pi * var))
 
 
 def plot_cumulative(ax, values: np.ndarray, dist: SizeDistribution, label: str, *,

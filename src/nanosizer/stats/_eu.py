@@ -61,13 +61,14 @@ def clopper_pearson(k: int, n: int, ci: float = 0.95) -> tuple[float, float]:
     >>> lo, round(hi, 4)
     (0.0, 0.3085)
     """
-    from scipy.stats import beta
+    # the beta distribution's quantiles (scipy.stats.beta.ppf) without importing scipy.stats
+    from scipy.special import betaincinv
 
     if n <= 0 or not 0 <= k <= n:
         raise ValueError(f"need 0 <= k <= n and n > 0, got k={k}, n={n}")
     alpha = 1.0 - ci
-    low = 0.0 if k == 0 else float(beta.ppf(alpha / 2, k, n - k + 1))
-    high = 1.0 if k == n else float(beta.ppf(1 - alpha / 2, k + 1, n - k))
+    low = 0.0 if k == 0 else float(betaincinv(k, n - k + 1, alpha / 2))
+    high = 1.0 if k == n else float(betaincinv(k + 1, n - k, 1 - alpha / 2))
     return low, high
 
 
