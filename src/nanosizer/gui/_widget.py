@@ -212,7 +212,6 @@ class ReviewWidget(QWidget):
         else:
             self._image_layer.data = data
             self._image_layer.reset_contrast_limits()
-        self._mg = mg
         self.pixel_size.setText(f"{mg.pixel_size.nm:g} nm" if mg.pixel_size.calibrated else "")
         self.refresh()
 
@@ -280,7 +279,6 @@ class ReviewWidget(QWidget):
         self.reviews[name] = review
         self.progress.setValue(k + 1)
         if name == self.current:
-            self._mg = review.micrograph
             self.refresh()
 
     def _done(self) -> None:
@@ -440,7 +438,6 @@ class ReviewWidget(QWidget):
         if rows and self.review is not None:
             label = int(self.table.item(rows[0].row(), 0).data(Qt.UserRole))
             self._draw_labels(self.review, selected=label)
-            self.selected = label
 
     def _split_line(self):
         layer = self.viewer.layers["split line"] if "split line" in self.viewer.layers else None

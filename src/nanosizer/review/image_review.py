@@ -192,38 +192,47 @@ class ImageReview:
         self.table["in_statistics"] = keep.astype(bool)
 
     # corrections ------------------------------------------------------------------------
-    def _edit(self, what: dict, ids_touched: list[int], edit) -> list[int]:
-        mask = np.isin(self.labels, ids_touched)
-        if not mask.any():
-            raise ValueError(f"no particle {ids_touched} in {self.name}")
-        box = self._box(mask)
+    def _replace_rows(self, ids: list[int], rows: pd.DataFrame) -> None:
+        """The table without the rows of ``ids``, plus ``rows``, in label order, filtered."""
+        kept = self.table[~self.table["label"].isin(ids)]
+        self.table = (pd.concat([kept, rows], ignore_index=True)
+                      .sort_values("label", kind="stable").reset_index(drop=True))
+        self._apply_filters()
+
+    def _edit(self, what: dict, region: np.ndarray, ids_touched: list[int], edit) -> list[int]:
+        """Apply ``edit`` (changes labels inside ``region`` only and returns the changed ids),
+        measure those again and keep what undoes it."""
+        box = self._box(region)
         before = self.labels[box].copy()
         old_rows = self.table[self.table["label"].isin(ids_touched)].copy()
         changed = edit()
-        new_rows = self._remeasure(changed)
-        kept = self.table[~self.table["label"].isin(changed)]
-        self.table = (pd.concat([kept, new_rows], ignore_index=True)
-                      .sort_values("label", kind="stable").reset_index(drop=True))
-        self._apply_filters()
+        self._replace_rows(changed, self._remeasure(changed))
         self._undo.append(_Step({**what, "changed": changed}, box, before, old_rows))
         self.corrections.append({**what, "labels": changed})
         return changed
 
+    def _edit_particles(self, what: dict, ids: list[int], edit) -> list[int]:
+        mask = np.isin(self.labels, ids)
+        if not mask.any():
+            raise ValueError(f"no particle {ids} in {self.name}")
+        return self._edit(what, mask, ids, edit)
+
     def delete(self, label: int) -> list[int]:
         """Remove particle ``label``; returns the changed ids."""
-        return self._edit({"action": "delete"}, [int(label)],
-                          lambda: _edits.delete_particle(self.labels, int(label)))
+        return self._edit_particles({"action": "delete"}, [int(label)],
+                                    lambda: _edits.delete_particle(self.labels, int(label)))
 
     def merge(self, first: int, second: int) -> list[int]:
         """Join two particles into one (the smaller id stays); returns ``[kept, removed]``."""
-        return self._edit({"action": "merge"}, [int(first), int(second)],
-                          lambda: _edits.merge_particles(self.labels, int(first), int(second)))
+        return self._edit_particles(
+            {"action": "merge"}, [int(first), int(second)],
+            lambda: _edits.merge_particles(self.labels, int(first), int(second)))
 
     def split(self, label: int, points) -> list[int]:
         """Cut ``label`` along the polyline ``points`` ((row, col) pairs); returns the ids."""
         points = [(float(r), float(c)) for r, c in points]
-        return self._edit({"action": "split", "line": points}, [int(label)],
-                          lambda: _edits.split_particle(self.labels, int(label), points))
+        return self._edit_particles({"action": "split", "line": points}, [int(label)],
+                                    lambda: _edits.split_particle(self.labels, int(label), points))
 
     def paint(self, mask: np.ndarray) -> int:
         """Add a particle where ``mask`` covers background; returns its id."""
@@ -231,19 +240,10 @@ class ImageReview:
         if mask.shape != self.labels.shape:
             raise ValueError(f"mask shape {mask.shape} differs from the labels' "
                              f"{self.labels.shape}")
-        new_id = int(self.labels.max()) + 1
-        ys, xs = np.nonzero(mask)
-        if not ys.size:
+        if not mask.any():
             raise ValueError("the painted area is empty")
-        box = self._box(mask)
-        before = self.labels[box].copy()
-        changed = _edits.paint_particle(self.labels, mask)
-        self.table = (pd.concat([self.table, self._remeasure(changed)], ignore_index=True)
-                      .sort_values("label", kind="stable").reset_index(drop=True))
-        self._apply_filters()
-        self._undo.append(_Step({"action": "paint", "changed": changed}, box, before,
-                                self.table.iloc[0:0].copy()))
-        self.corrections.append({"action": "paint", "labels": changed})
+        (new_id,) = self._edit({"action": "paint"}, mask, [],
+                               lambda: _edits.paint_particle(self.labels, mask))
         return new_id
 
     def undo(self) -> dict:
@@ -252,11 +252,7 @@ class ImageReview:
             raise ValueError("nothing to undo")
         step = self._undo.pop()
         self.labels[step.box] = step.before
-        changed = step.what["changed"]
-        kept = self.table[~self.table["label"].isin(changed)]
-        self.table = (pd.concat([kept, step.rows], ignore_index=True)
-                      .sort_values("label", kind="stable").reset_index(drop=True))
-        self._apply_filters()
+        self._replace_rows(step.what["changed"], step.rows)
         self.corrections.pop()
         return step.what
 
