@@ -175,3 +175,14 @@ def test_choose_zoom_prefers_the_smaller_zoom_of_a_pair_when_particles_stay_larg
     assert cnn.choose_zoom(sizes, 30, min_px=40) == 0.5   # 34 px would be too small
     # small particles (BAM-like, ~25 px at zoom 1) keep zoom 1: 12 px at zoom 0.5
     assert cnn.choose_zoom({1.0: 25, 0.5: 24}, 30, min_px=24) == 1.0
+
+
+def test_an_in_memory_model_segments_as_its_folder_does(model_dir):
+    from nanosizer.nn import load_model
+
+    mg = _micrograph()
+    loaded = load_model(model_dir)
+    from_memory = segment_cnn(mg, loaded, scale=1.0)
+    assert cnn.load_cnn(loaded) is cnn.load_cnn(loaded)  # prepared once
+    np.testing.assert_array_equal(from_memory, segment_cnn(mg, model_dir, scale=1.0))
+    assert cnn.stored_thresholds(loaded).foreground == META["thresholds"]["foreground"]

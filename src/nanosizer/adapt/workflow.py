@@ -353,11 +353,11 @@ def _kept_thresholds(config: AdaptConfig, real):
     """
     if real or config.init_model is None:
         return None
-    from ..nn import load_metadata
+    from ..nn import load_card
     from ..segment.cnn import resolve_model
     from ..segment.instances import InstanceThresholds
 
-    stored = load_metadata(resolve_model(config.init_model)).get("thresholds")
+    stored = load_card(resolve_model(config.init_model)).thresholds
     return InstanceThresholds.from_dict(stored) if stored else None
 
 
@@ -382,21 +382,21 @@ def _zoom_thresholds_of(init_model: str | None) -> dict:
     """``{"zoom_thresholds": ...}`` of the initial model when it stores them (else empty)."""
     if init_model is None:
         return {}
-    from ..nn import load_metadata
+    from ..nn import load_card
     from ..segment.cnn import resolve_model
 
-    stored = load_metadata(resolve_model(init_model)).get("zoom_thresholds")
-    return {"zoom_thresholds": stored} if stored else {}
+    stored = load_card(resolve_model(init_model)).zoom_thresholds
+    return {"zoom_thresholds": dict(stored)} if stored else {}
 
 
 def _save_initial(out_dir: Path, net, init_model: str, about: dict) -> None:
     """Write ``net`` (holding the initial weights) with the initial model's own metadata."""
-    from ..nn import load_metadata, save_model
+    from ..nn import load_card, save_model
     from ..segment.cnn import resolve_model
 
-    metadata = dict(load_metadata(resolve_model(init_model)))
-    metadata.update(trained_on=f"{metadata.get('trained_on', 'unknown')}, kept by adapt",
-                    adapt=about)
+    card = load_card(resolve_model(init_model))
+    metadata = dict(card.metadata)
+    metadata.update(trained_on=f"{card.trained_on or 'unknown'}, kept by adapt", adapt=about)
     save_model(out_dir, net, metadata)
 
 

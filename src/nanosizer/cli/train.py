@@ -137,16 +137,17 @@ def outcome_lines(folder) -> list[str]:
         ``"validation F1 ..."``, a ``"note:"`` when the threshold search was cut short by the
         budget and, when F1 < :data:`USABLE_F1`, a line starting with ``"warning:"``.
     """
-    from ..nn import load_metadata
+    from ..nn import load_card
 
-    meta = load_metadata(folder)
-    scores = meta.get("val_scores") or {}
-    f1, n = scores.get("f1"), scores.get("n_images", 0)
+    card = load_card(folder)
+    f1 = card.val_f1
     if f1 is None:
         return []
-    lines = [f"validation F1 {f1:.3f} on {n} images ({meta.get('training_minutes', '?')} min, "
-             f"{meta.get('steps', '?')} steps)"]
-    search = meta.get("threshold_search") or {}
+    minutes = "?" if card.training_minutes is None else f"{card.training_minutes:g}"
+    steps = "?" if card.steps is None else card.steps
+    lines = [f"validation F1 {f1:.3f} on {card.val_images} images ({minutes} min, "
+             f"{steps} steps)"]
+    search = card.threshold_search
     if search and not search.get("complete", True):
         lines.append(f"note: the threshold search stopped at the time budget after "
                      f"{search['tried']} of {search['candidates']} candidates (best so far "

@@ -4,7 +4,8 @@ Architectures (:func:`create_model`): ``unet`` and ``multiresunet``; every netwo
 (N, in_channels, H, W) of any H, W and returns logits (N, out_channels, H, W).
 
 A trained model is a folder with ``config.json`` and ``weights.safetensors``
-(:func:`save_model`, :func:`load_model`); :func:`predict` runs whole-image or tiled inference.
+(:func:`save_model`, :func:`load_model`); its metadata is read through
+:class:`ModelCard`; :func:`predict` runs whole-image or tiled inference.
 
 >>> from nanosizer.nn import create_model, available_architectures
 >>> available_architectures()
@@ -15,11 +16,12 @@ A trained model is a folder with ``config.json`` and ``weights.safetensors``
 from __future__ import annotations
 
 from ._base import SegmentationNet
+from ._card import ModelCard
 from ._fuse import fuse_batchnorm
 from ._registry import ARCHITECTURES, available_architectures, create_model
 from ._schema import resolve_zoom_model
 from .device import autocast, configure_threads, select_device
-from .model_io import LoadedModel, load_metadata, load_model, save_model, write_folder
+from .model_io import LoadedModel, load_card, load_metadata, load_model, save_model, write_folder
 from .multiresunet import MultiResUNet
 from .predict import predict
 from .unet import UNet
@@ -34,7 +36,9 @@ __all__ = [
     "save_model",
     "load_model",
     "load_metadata",
+    "load_card",
     "LoadedModel",
+    "ModelCard",
     "write_folder",
     "select_device",
     "autocast",

@@ -5,6 +5,7 @@ A model folder never contains pickled objects, so loading a colleague's model ca
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import os
@@ -20,6 +21,7 @@ from safetensors.torch import load_file, save_file
 
 from ..errors import InputError
 from ._base import SegmentationNet
+from ._card import ModelCard
 from ._registry import arch_class
 from ._schema import CONFIG_MAX_BYTES, WEIGHTS_MAX_BYTES, validate_config
 from .device import select_device
@@ -56,6 +58,11 @@ class LoadedModel:
     arch_kwargs: dict[str, Any]
     metadata: dict[str, Any]
     folder: Path
+
+    @functools.cached_property
+    def card(self) -> ModelCard:
+        """Typed view of :attr:`metadata` (:class:`~nanosizer.nn.ModelCard`)."""
+        return ModelCard.from_metadata(self.metadata)
 
 
 def _state_for_saving(model: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -208,6 +215,17 @@ def load_metadata(folder: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise InputError(f"model folder {folder} has no {CONFIG_NAME}; it is not a nanosizer model")
     return _read_config(path)["metadata"]
+
+
+def load_card(folder: str | Path) -> ModelCard:
+    """The :class:`~nanosizer.nn.ModelCard` of a model folder, without loading the weights.
+
+    Raises
+    ------
+    InputError
+        As :func:`load_metadata`.
+    """
+    return ModelCard.from_metadata(load_metadata(folder))
 
 
 def _read_config(path: Path) -> dict[str, Any]:

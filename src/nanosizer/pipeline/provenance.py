@@ -29,13 +29,12 @@ def sha256_file(path: str | Path) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _cached_record(folder: str, size: int, mtime_ns: int) -> dict:
-    from ..nn.model_io import WEIGHTS_NAME, load_metadata
+    from ..nn.model_io import WEIGHTS_NAME, load_card
 
-    meta = load_metadata(folder)
     return {
         "folder": folder,
         "weights_sha256": sha256_file(Path(folder) / WEIGHTS_NAME),
-        "arch_zoom": meta.get("zoom"),
+        "arch_zoom": load_card(folder).zoom,
     }
 
 

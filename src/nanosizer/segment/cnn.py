@@ -17,6 +17,8 @@ import logging
 from importlib import resources
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..errors import InputError
@@ -26,11 +28,14 @@ from .instances import InstanceThresholds, probabilities_to_labels
 from .limits import area_floor, detection_limit_px
 from .result import Segmentation
 
+if TYPE_CHECKING:
+    from ..nn import LoadedModel
+
 log = logging.getLogger("nanosizer.segment")
 
 __all__ = [
     "SHIPPED_MODELS", "ZOOMS", "resolve_model", "segment_cnn", "segment_cnn_details",
-    "decoder_thresholds",
+    "decoder_thresholds", "load_cnn", "stored_thresholds",
     "cnn_probabilities",
     "auto_zoom", "choose_zoom", "median_diameter", "segmentation_maps", "zoom_thresholds",
 ]
@@ -73,20 +78,66 @@ def resolve_model(model: str | Path) -> Path:
     return folder.resolve()
 
 
-@functools.lru_cache(maxsize=4)
-def _load(folder: str, device: str | None):
-    """Model of ``folder`` on ``device``, BatchNorm folded into the convolutions (cached)."""
-    from ..nn import fuse_batchnorm, load_model, select_device
+def _prepared(loaded, device: str | None):
+    """``loaded`` with BatchNorm folded into the convolutions, ready for inference."""
+    from ..nn import fuse_batchnorm, select_device
     from ..nn.device import prepare_for_inference
 
-    loaded = load_model(folder, device=device)
     net = prepare_for_inference(fuse_batchnorm(loaded.net), select_device(device))
     return dataclasses.replace(loaded, net=net)
 
 
-def _stored_thresholds(loaded) -> InstanceThresholds:
-    """The post-processing thresholds stored with a loaded model (defaults where none)."""
-    return InstanceThresholds.from_dict(loaded.metadata.get("thresholds", {}))
+@functools.lru_cache(maxsize=4)
+def _load(folder: str, device: str | None):
+    """Model of ``folder`` on ``device``, BatchNorm folded into the convolutions (cached)."""
+    from ..nn import load_model
+
+    return _prepared(load_model(folder, device=device), device)
+
+
+#: In-memory models prepared for inference: id(net) -> (the caller's model, prepared copy).
+_IN_MEMORY: dict[int, tuple] = {}
+
+
+def load_cnn(model: str | Path | LoadedModel, device: str | None = None) -> LoadedModel:
+    """The model to segment with: a shipped name, a model folder or a loaded model.
+
+    Parameters
+    ----------
+    model : str, Path or LoadedModel
+        ``'unet'``/``'multiresunet'``, a model folder (loaded once and cached), or a model in
+        memory (:func:`nanosizer.nn.load_model`; its network must not change afterwards).
+    device : str, optional
+        'cpu' or 'cuda'; None uses CUDA when available.
+
+    Returns
+    -------
+    LoadedModel
+        In eval mode with BatchNorm folded; read its metadata through ``.card``.
+    """
+    from ..nn import LoadedModel
+
+    if not isinstance(model, LoadedModel):
+        return _load(str(resolve_model(model)), device)
+    key = id(model.net)
+    hit = _IN_MEMORY.get(key)
+    if hit is None or hit[0] is not model:
+        if len(_IN_MEMORY) >= 4:
+            _IN_MEMORY.pop(next(iter(_IN_MEMORY)))
+        hit = _IN_MEMORY[key] = (model, _prepared(model, device))
+    return hit[1]
+
+
+def stored_thresholds(model: str | Path | LoadedModel) -> InstanceThresholds:
+    """The post-processing thresholds stored with a model (defaults where none).
+
+    ``model`` is anything :func:`load_cnn` takes.
+    """
+    loaded = model if hasattr(model, "card") else load_cnn(model)
+    return InstanceThresholds.from_dict(loaded.card.thresholds or {})
+
+
+_stored_thresholds = stored_thresholds
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -115,8 +166,8 @@ def _normalized(loaded, image: np.ndarray, mask: np.ndarray | None) -> np.ndarra
     """The image normalised as the model's training images were."""
     from ..normalize import normalize_image
 
-    norm = loaded.metadata.get("normalization", {})
-    return normalize_image(image, norm.get("low", 1.0), norm.get("high", 99.8), mask=mask)
+    card = loaded.card
+    return normalize_image(image, card.normalization_low, card.normalization_high, mask=mask)
 
 
 def _maps(loaded, x: np.ndarray, *, tile: int | None, device) -> np.ndarray:
@@ -198,15 +249,20 @@ def choose_zoom(diameters: dict[float, float], target: float | None,
     return min(found, key=lambda z: abs(np.log(diameters[z] * z / target)))
 
 
-def zoom_thresholds(metadata: dict, thresholds: InstanceThresholds) -> InstanceThresholds:
+def zoom_thresholds(card, thresholds: InstanceThresholds) -> InstanceThresholds:
     """Thresholds with which :func:`auto_zoom` compares zooms: the model's ``zoom_thresholds``.
 
     Strong smoothing (good for the final labels of textured particles) merges small particles
     at coarse zooms into clusters whose size no longer changes with the zoom, which
     :func:`choose_zoom` would take for the right zoom; a model can therefore store milder
-    thresholds for the comparison.  Without them, ``thresholds`` are used.
+    thresholds for the comparison.  Without them, ``thresholds`` are used.  ``card`` is the
+    model's :class:`~nanosizer.nn.ModelCard` (or its metadata dict).
     """
-    stored = metadata.get("zoom_thresholds")
+    if not hasattr(card, "zoom_thresholds"):
+        from ..nn import ModelCard
+
+        card = ModelCard.from_metadata(card)
+    stored = card.zoom_thresholds
     return InstanceThresholds.from_dict(stored) if stored else thresholds
 
 
@@ -241,7 +297,7 @@ def auto_zoom(loaded, image: np.ndarray, mask: np.ndarray | None,
     probabilities : (C, h, w) ndarray of float32
         The network's sigmoid maps at that zoom (at the network's resolution).
     """
-    thresholds = zoom_thresholds(loaded.metadata, thresholds)
+    thresholds = zoom_thresholds(loaded.card, thresholds)
     maps, diameters = {}, {}
     inputs = _zoomed_inputs(_normalized(loaded, image, mask), mask)
     while inputs:
@@ -253,8 +309,7 @@ def auto_zoom(loaded, image: np.ndarray, mask: np.ndarray | None,
         del labels
         if len(diameters) == 2 and _same_size(*diameters.values()):
             break  # the two largest zooms agree: smaller zooms cannot change the choice
-    target = (loaded.metadata.get("particle_diameter_px") or {}).get("median")
-    zoom = choose_zoom(diameters, target, loaded.metadata.get("zoom_min_px"))
+    zoom = choose_zoom(diameters, loaded.card.particle_median_px, loaded.card.zoom_min_px)
     return zoom, maps[zoom]
 
 
@@ -276,13 +331,13 @@ def _zoom_of_model(model: str, base: Path, image: np.ndarray, mask: np.ndarray |
         log.warning("zoom model %r not found: the model chooses the zoom itself", model)
         return None
     loaded = _load(str(folder), device)
-    return auto_zoom(loaded, image, mask, _stored_thresholds(loaded), tile=tile,
+    return auto_zoom(loaded, image, mask, stored_thresholds(loaded), tile=tile,
                      device=device)[0]
 
 
 def segment_cnn(
     micrograph,
-    model: str | Path = "unet",
+    model: str | Path | LoadedModel = "unet",
     *,
     tile: int | None = None,
     device: str | None = None,
@@ -295,8 +350,9 @@ def segment_cnn(
     ----------
     micrograph : Micrograph
         Image and analysis mask (the info bar is never segmented).
-    model : str or Path
-        ``'unet'`` or ``'multiresunet'`` (shipped models) or a model folder.
+    model : str, Path or LoadedModel
+        ``'unet'`` or ``'multiresunet'`` (shipped models), a model folder, or a model in memory
+        (:func:`load_cnn`).
     tile : int, optional
         Tile side for tiled inference; None predicts whole images up to 2048 x 2048 px and
         larger ones in 512-px tiles.
@@ -322,7 +378,7 @@ def segment_cnn(
                                thresholds=thresholds).labels
 
 
-def decoder_thresholds(model: str | Path, decoder: str, device: str | None = None
+def decoder_thresholds(model: str | Path | LoadedModel, decoder: str, device: str | None = None
                        ) -> InstanceThresholds:
     """The thresholds a model uses with another instance ``decoder``.
 
@@ -340,15 +396,15 @@ def decoder_thresholds(model: str | Path, decoder: str, device: str | None = Non
 
     if decoder not in DECODERS:
         raise InputError(f"unknown decoder {decoder!r}; choose one of {', '.join(DECODERS)}")
-    loaded = _load(str(resolve_model(model)), device)
-    stored = _stored_thresholds(loaded)
+    loaded = load_cnn(model, device)
+    stored = stored_thresholds(loaded)
     if stored.decoder == decoder:
         return stored
     if decoder != "watershed" and not predicts_offsets(loaded.net):
         raise InputError(f"the {decoder} decoder needs a model with centre offsets; model "
                          f"{model} has none (use --decoder watershed or train one with "
                          "--centre-offsets)")
-    tuned = loaded.metadata.get("thresholds_validation_tuned")
+    tuned = loaded.card.validation_tuned
     if tuned and tuned.get("decoder") == decoder:
         return InstanceThresholds.from_dict(tuned)
     return dataclasses.replace(stored, decoder=decoder)
@@ -356,7 +412,7 @@ def decoder_thresholds(model: str | Path, decoder: str, device: str | None = Non
 
 def segment_cnn_details(
     micrograph,
-    model: str | Path = "unet",
+    model: str | Path | LoadedModel = "unet",
     *,
     tile: int | None = None,
     device: str | None = None,
@@ -387,9 +443,7 @@ def segment_cnn_details(
     floor = area_floor(labels, thresholds.min_area, thresholds.min_relative_area)
     if floor > max(thresholds.min_area, 1):
         labels = relabel_min_area(labels, floor)
-    loaded = _load(str(resolve_model(model)), device)
-    by_decoder = loaded.metadata.get("detection_limit_px_by_decoder") or {}
-    model_limit = by_decoder.get(thresholds.decoder, loaded.metadata.get("detection_limit_px"))
+    model_limit = load_cnn(model, device).card.detection_limit(thresholds.decoder)
     limit = detection_limit_px(floor, model_limit, zoom)
     settings = {**thresholds.to_dict(), "area_floor_px": int(floor)}
     return Segmentation(labels, limit, zoom, settings)
@@ -397,7 +451,7 @@ def segment_cnn_details(
 
 def segmentation_maps(
     micrograph,
-    model: str | Path = "unet",
+    model: str | Path | LoadedModel = "unet",
     *,
     tile: int | None = None,
     device: str | None = None,
@@ -420,15 +474,15 @@ def segmentation_maps(
     zoom : float
         Only with ``return_zoom``.
     """
-    loaded = _load(str(resolve_model(model)), device)
+    loaded = load_cnn(model, device)
     if thresholds is None:
-        thresholds = _stored_thresholds(loaded)
+        thresholds = stored_thresholds(loaded)
     image = np.asarray(micrograph.data, dtype=np.float32)
     mask = micrograph.analysis_mask
     if scale is None:
-        scale = loaded.metadata.get("zoom")
-    if scale is None and loaded.metadata.get("zoom_model"):
-        scale = _zoom_of_model(loaded.metadata["zoom_model"], loaded.folder, image, mask,
+        scale = loaded.card.zoom
+    if scale is None and loaded.card.zoom_model:
+        scale = _zoom_of_model(loaded.card.zoom_model, loaded.folder, image, mask,
                                tile=tile, device=device)  # None: the model chooses itself
     if scale is not None:
         zoom = float(scale)
