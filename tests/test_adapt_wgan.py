@@ -48,8 +48,8 @@ def test_train_few_steps_sample_and_round_trip(tmp_path):
     assert samples.shape == (5, 64, 64) and samples.dtype == bool
     np.testing.assert_array_equal(samples, gan.sample(5, rng=1))
     gan.save(tmp_path / "g")
-    assert sorted(p.name for p in (tmp_path / "g").iterdir()) == [
-        "generator.safetensors", "outline_gan.json"]
+    assert sorted(p.name for p in (tmp_path / "g").iterdir()) == [  # with the writer's manifest
+        ".nanosizer-manifest.json", "generator.safetensors", "outline_gan.json"]
     back = load_outline_gan(tmp_path / "g", device="cpu")
     assert back.config == TINY
     np.testing.assert_array_equal(back.sample(5, rng=1), samples)

@@ -57,3 +57,15 @@ def test_model_folder_modes_follow_the_umask(tmp_path, umask, file_mode, dir_mod
     assert stat.S_IMODE(folder.stat().st_mode) == dir_mode
     for name in ("config.json", "weights.safetensors"):
         assert stat.S_IMODE((folder / name).stat().st_mode) == file_mode, name
+
+
+def test_overwriting_a_model_folder_keeps_the_users_own_files(tmp_path):
+    from nanosizer.nn import create_model, load_metadata, save_model
+
+    net = create_model("unet", depth=2, base_channels=4)
+    folder = save_model(tmp_path / "m", net, {"a": 1})
+    (folder / "notes.txt").write_text("mine")
+    save_model(folder, net, {"a": 2}, overwrite=True)
+    assert load_metadata(folder) == {"a": 2}
+    assert (folder / "notes.txt").read_text() == "mine"
+    assert not [p for p in folder.iterdir() if p.name.endswith(".partial")]

@@ -544,6 +544,7 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
     from ..train import Deadline
 
     deadline = deadline or Deadline.from_minutes(config.budget_minutes)  # imports count too
+    from ..io import StagedDir
     from ..nn import configure_threads
     from ..synth import estimate_style
     from .copypaste import CopyPasteSource, erase_ignored
@@ -567,8 +568,10 @@ def adapt(paths, out_dir, config: AdaptConfig = AdaptConfig(), *, command: str =
     micrographs = read_images(paths)
     report: dict = {"images": [str(p) for p in paths], "images_given": given,
                     "config": asdict(config), "threads": threads}
-    with tempfile.TemporaryDirectory(prefix="nanosizer-adapt-") as tmp:
-        work = Path(tmp)
+    # everything is written into a staging folder that becomes out_dir at the end, whole
+    with (tempfile.TemporaryDirectory(prefix="nanosizer-adapt-") as tmp,
+          StagedDir(out_dir) as staged):
+        work, out_dir = Path(tmp), staged.path
         real = real_pairs(config, paths, micrographs)
         paired = {p.name for p in real}
         unpaired = [m for m in micrographs if m.name not in paired]

@@ -9,7 +9,7 @@ from ._micrograph import Micrograph
 from ._paths import expand_paths
 from ._read import read_micrograph, read_pixel_size
 from ._scalebar import ScaleBar, parse_scale_label, read_scale_bar
-from ._staging import StagedDir, prepare_output_dir, staged_output_dir
+from ._staging import StagedDir, prepare_output_dir, staged_output_dir, write_folder
 from ._workdir import WorkDir, work_dir_of
 from ._write import (
     atomic_write,
@@ -47,6 +47,7 @@ __all__ = [
     "read_scale_bar",
     "staged_output_dir",
     "work_dir_of",
+    "write_folder",
     "write_json",
     "write_label_image",
     "write_png",

@@ -1,8 +1,9 @@
-"""Results folders that appear complete or not at all.
+"""Folders that appear complete or not at all: the one writer of results, models and GAN folders.
 
 :class:`StagedDir` collects a run's files in a hidden folder beside the destination and moves
 them into place only when the run succeeded; a failed or interrupted run leaves no partial
-results behind.
+results behind.  :func:`write_folder` is the same for a folder written by one function (model
+and GAN folders).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from pathlib import Path
 
 from ..errors import InputError
 
-__all__ = ["StagedDir", "prepare_output_dir", "publish_folder", "staged_output_dir"]
+__all__ = ["StagedDir", "prepare_output_dir", "publish_folder", "staged_output_dir",
+           "write_folder"]
 
 
 def _check_destination(out: Path, overwrite: bool, ignore: frozenset[str] = frozenset()) -> None:
@@ -266,3 +268,79 @@ def staged_output_dir(out: str | os.PathLike, overwrite: bool = False) -> Iterat
         staged.discard()
         raise
     staged.commit()
+
+
+def _umask() -> int:
+    """The process's file-mode creation mask (read without changing it where possible)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def default_permissions(folder: Path) -> None:
+    """Give ``folder`` and everything in it the modes of ordinary new files and folders.
+
+    Private temporary folders (0700) and safetensors (0600) would otherwise leave a model folder
+    that colleagues sharing it cannot read; the user's umask is respected.
+    """
+    mask = _umask()
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod((0o777 if path.is_dir() else 0o666) & ~mask)
+
+
+def write_folder(folder: str | os.PathLike, write, *, overwrite: bool = False,
+                 kind: str = "folder") -> Path:
+    """Write a folder with ``write(staging)`` and publish it whole (:class:`StagedDir`).
+
+    Readers never see a half-written folder and a failed ``write`` leaves nothing behind.  With
+    ``overwrite``, the files nanosizer wrote into an existing ``folder`` are replaced (those
+    of its manifest, or ``config.json``/``weights.safetensors`` and the names of new files in
+    a folder without one); a user's own files are kept.
+
+    Parameters
+    ----------
+    folder : path-like
+        Destination.
+    write : callable
+        ``write(staging_folder)`` writes the files.
+    overwrite : bool
+        Publish into an existing non-empty folder.
+    kind : str
+        What the folder is, for error messages.
+
+    Returns
+    -------
+    folder : Path
+
+    Raises
+    ------
+    InputError
+        ``folder`` is a file, or is not empty and ``overwrite`` is False.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> out = write_folder(root / "gan", lambda tmp: (tmp / "a.json").write_text("{}"))
+    >>> sorted(p.name for p in out.iterdir())
+    ['.nanosizer-manifest.json', 'a.json']
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{kind} {folder} is a file; choose another output folder")
+    if folder.is_dir() and any(folder.iterdir()) and not overwrite:
+        raise InputError(f"{kind} {folder} is not empty; choose another folder or overwrite")
+    with StagedDir(folder, overwrite=overwrite, owned=_MODEL_FILES) as staged:
+        write(staged.path)
+        default_permissions(staged.path)
+    return folder
+
+
+#: Top-level names a model folder written before manifests existed holds.
+_MODEL_FILES = ("config.json", "weights.safetensors")

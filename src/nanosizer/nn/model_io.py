@@ -9,8 +9,6 @@ import functools
 import inspect
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from ..errors import InputError
+from ..io import write_folder
 from ._base import SegmentationNet
 from ._card import ModelCard
 from ._registry import arch_class
@@ -117,90 +116,6 @@ def save_model(
         save_file(weights, str(tmp / WEIGHTS_NAME), metadata={"format": "pt"})
 
     return write_folder(folder, write, overwrite=overwrite, kind="model folder")
-
-
-def write_folder(folder: str | Path, write, *, overwrite: bool = False,
-                 kind: str = "folder") -> Path:
-    """Fill a hidden staging folder with ``write(tmp)`` and rename it to ``folder``.
-
-    Readers never see a half-written folder, a failed ``write`` leaves nothing behind, and an
-    existing non-empty ``folder`` is replaced only when ``overwrite`` is True (it is kept if the
-    final rename fails).
-
-    Parameters
-    ----------
-    folder : str or Path
-        Destination.
-    write : callable
-        ``write(tmp_folder)`` writes the files.
-    overwrite : bool
-        Replace an existing non-empty folder.
-    kind : str
-        What the folder is, for error messages.
-
-    Returns
-    -------
-    folder : Path
-
-    Raises
-    ------
-    InputError
-        ``folder`` is a file, or is not empty and ``overwrite`` is False.
-    """
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise InputError(f"{kind} {folder} is a file; choose another output folder")
-    if folder.is_dir() and any(folder.iterdir()) and not overwrite:
-        raise InputError(f"{kind} {folder} is not empty; choose another folder or overwrite")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
-    try:
-        write(tmp)
-        _default_permissions(tmp)
-        _replace_folder(tmp, folder)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return folder
-
-
-def _umask() -> int:
-    """The process's file-mode creation mask (read without changing it where possible)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _default_permissions(folder: Path) -> None:
-    """Give ``folder`` and everything in it the modes of ordinary new files and folders.
-
-    ``tempfile.mkdtemp`` (0700) and safetensors (0600) would otherwise leave a model folder
-    that colleagues sharing it cannot read; the user's umask is respected.
-    """
-    mask = _umask()
-    for path in [folder, *folder.rglob("*")]:
-        path.chmod((0o777 if path.is_dir() else 0o666) & ~mask)
-
-
-def _replace_folder(new: Path, folder: Path) -> None:
-    """Rename ``new`` to ``folder``, moving an existing ``folder`` aside first."""
-    if not folder.exists():
-        new.rename(folder)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".old", dir=folder.parent))
-    old.rmdir()
-    folder.rename(old)
-    try:
-        new.rename(folder)
-    except OSError:
-        old.rename(folder)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def load_metadata(folder: str | Path) -> dict[str, Any]:

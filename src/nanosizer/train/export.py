@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -60,12 +57,6 @@ def detection_metadata(probabilities: list[np.ndarray], labels: list[np.ndarray]
                                "min_count": MIN_CLASS_COUNT}}
 
 
-def _place_files(src: Path, out_dir: Path) -> None:
-    """Move the files of model folder ``src`` into ``out_dir`` (each replace is atomic)."""
-    for item in src.iterdir():
-        os.replace(item, out_dir / item.name)
-
-
 def export_model(
     out_dir: Path,
     config: TrainConfig,
@@ -115,9 +106,5 @@ def export_model(
         "val_scores": {"f1": round(f1, 4), "f1_default_thresholds": round(metrics["val_f1"], 4),
                        "loss": round(metrics["val_loss"], 4), "n_images": len(val)},
     }
-    tmp = Path(tempfile.mkdtemp(prefix=".export.", dir=out_dir))
-    try:
-        save_model(tmp / "model", best.net, metadata)
-        _place_files(tmp / "model", out_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    # beside the checkpoints and logs of the run, which stay (nanosizer.io.write_folder)
+    save_model(out_dir, best.net, metadata, overwrite=True)
