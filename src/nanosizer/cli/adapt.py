@@ -6,6 +6,8 @@ import argparse
 import shlex
 import sys
 
+from .. import choices
+
 HELP = "Adapt the CNN segmentation model to your own unlabelled micrographs within a time budget."
 
 
@@ -21,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "model (default: 20); a budget too small for labelling the images "
                              "with the initial model, the checks and writing the model is "
                              "refused after that first pass, with the minimum")
-    parser.add_argument("--arch", default="unet", choices=("unet", "multiresunet"),
+    parser.add_argument("--arch", default="unet", choices=choices.ARCHITECTURES,
                         help="architecture; the shipped model of it is the starting point "
                              "(default: unet)")
     parser.add_argument("--init", metavar="MODEL",
@@ -46,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="skip self-training on the initial model's confident pseudo-labels "
                              "and the copy-paste composites made from them")
     parser.add_argument("--tile", type=int, default=256, help="training crop side (default: 256)")
-    parser.add_argument("--device", choices=("cpu", "cuda"), help="default: CUDA when available")
+    parser.add_argument("--device", choices=choices.DEVICES, help="default: CUDA when available")
     parser.add_argument("--threads", type=int,
                         help="torch CPU threads (default: the CPUs available; 1 is often faster "
                              "on a machine shared with other jobs)")

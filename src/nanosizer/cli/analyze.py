@@ -7,6 +7,7 @@ import contextlib
 import math
 import sys
 
+from .. import choices
 from ._options import parse_infobar
 
 HELP = "Segment and measure particles in micrographs; write a size distribution report."
@@ -32,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "and settings: finished images are not analysed again, images "
                              "that failed are tried again; other images or settings are "
                              "refused. Without an unfinished run, a new one starts")
-    parser.add_argument("--method", default="unet", choices=("unet", "multiresunet", "classical"),
+    parser.add_argument("--method", default="unet", choices=choices.METHODS,
                         help="segmentation method (default: unet, the shipped model)")
     parser.add_argument("--model", metavar="MODEL_DIR",
                         help="model folder for the CNN methods (default: the shipped model); "
@@ -40,11 +41,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pixel-size", metavar="LENGTH",
                         help='pixel size overriding the file\'s metadata, with its unit: "7.34 nm", '
                              '"0.5 um", "3 A" (a bare number is taken as nm)')
-    parser.add_argument("--measure", default="feret_min", choices=("feret_min", "feret_max", "ecd"),
+    parser.add_argument("--measure", default="feret_min", choices=choices.SIZE_MEASURES,
                         help="size measure of the distribution (default: minimum Feret diameter)")
     parser.add_argument("--infobar", default="auto", metavar="auto|none|ROW",
                         help="microscope info bar: detect (auto), ignore (none) or first row")
-    parser.add_argument("--scale-bar", default="auto", choices=("auto", "always", "none"),
+    parser.add_argument("--scale-bar", default="auto", choices=choices.SCALE_BAR_MODES,
                         help="scale bar burnt into the image: read it when neither --pixel-size "
                              "nor metadata gives the pixel size; it then calibrates the image "
                              "and is left out of the segmentation (auto, default); read it on "
@@ -53,7 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="keep particles touching the image border or info bar in statistics")
     parser.add_argument("--min-area", type=int, default=0, metavar="PX",
                         help="drop particles smaller than this many pixels")
-    parser.add_argument("--decoder", choices=("watershed", "centres", "hybrid"),
+    parser.add_argument("--decoder", choices=choices.DECODERS,
                         help="CNN methods: how touching particles are separated (default: the "
                              "model's; the default UNet: watershed).  centres: by the network's "
                              "centre votes, better on dense agglomerates of small particles "

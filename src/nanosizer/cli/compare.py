@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .. import choices
+
 HELP = "Compare the size distributions of several methods (manual, classical, CNN models)."
 
 _EPILOG = """methods:
@@ -35,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, metavar="DIR",
                         help="results folder (comparison.csv/.md/.png, sizes.csv, report.html)")
     parser.add_argument("--overwrite", action="store_true", help="write into a non-empty --out")
-    parser.add_argument("--measure", default="feret_min", choices=("feret_min", "feret_max", "ecd"),
+    parser.add_argument("--measure", default="feret_min", choices=choices.SIZE_MEASURES,
                         help="size measure (default: minimum Feret diameter)")
     parser.add_argument("--reference", metavar="NAME",
                         help="method the others are compared with (mean error, KS, Wasserstein)")

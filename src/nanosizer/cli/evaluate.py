@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .. import choices
 from ._options import parse_infobar
 
 HELP = "Score predicted particles against ground truth (F1, IoU, PQ, AP, size agreement)."
@@ -30,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "truth format")
     parser.add_argument("--images", metavar="DIR",
                         help="instead of --pred: segment these images (stems as in --truth)")
-    parser.add_argument("--method", choices=("classical", "unet", "multiresunet"),
+    parser.add_argument("--method", choices=choices.METHODS,
                         help="segmentation method with --images (default: classical, or unet "
                              "with --model)")
     parser.add_argument("--model", metavar="MODEL_DIR",
@@ -50,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              '--pred or truth.csv of a synth set), else pixels')
     parser.add_argument("--infobar", default="auto", metavar="auto|none|ROW",
                         help="info bar of --images: detect (auto), ignore (none) or first row")
-    parser.add_argument("--scale-bar", default="none", choices=("auto", "always", "none"),
+    parser.add_argument("--scale-bar", default="none", choices=choices.SCALE_BAR_MODES,
                         help="scale bar of --images: read it to calibrate images without "
                              "metadata and leave it out of the scores (auto), on every image "
                              "(always), or not (none, default: scores do not depend on OCR)")

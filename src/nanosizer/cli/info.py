@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from .. import choices
 from ._options import parse_infobar
 
 HELP = "Show an image's size, type, pixel size (and its source), format and detected info bar."
@@ -17,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              '"0.5 um", "3 A" (a bare number is taken as nm)')
     parser.add_argument("--infobar", default="auto", metavar="auto|none|ROW",
                         help="microscope info bar: detect (auto), ignore (none) or first row")
-    parser.add_argument("--scale-bar", default="auto", choices=("auto", "always", "none"),
+    parser.add_argument("--scale-bar", default="auto", choices=choices.SCALE_BAR_MODES,
                         help="read the scale bar burnt into the image when neither --pixel-size "
                              "nor metadata gives the pixel size (auto, default), always (also "
                              "to check the metadata) or never (none)")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from .. import choices
+
 HELP = "Generate synthetic micrographs with exact instance labels and per-particle truth."
 
 
@@ -12,7 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n", type=int, default=100, help="number of images (default: 100)")
     parser.add_argument("--size", type=int, default=256, metavar="PX",
                         help="image width and height in pixels (default: 256)")
-    parser.add_argument("--modality", default="mixed", choices=("mixed", "sem", "tem", "tsem"),
+    parser.add_argument("--modality", default="mixed", choices=("mixed", *choices.MODALITIES),
                         help="contrast model (default: a random mix)")
     parser.add_argument("--seed", type=int, default=0, help="seed; same seed -> identical files")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (new or empty)")

@@ -7,19 +7,21 @@ import shlex
 import sys
 from pathlib import Path
 
+from .. import choices
+
 HELP = "Train a CNN segmentation model on synthetic micrographs or a labelled image folder."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``nanosizer train``."""
-    parser.add_argument("--arch", default="unet", choices=("unet", "multiresunet"),
+    parser.add_argument("--arch", default="unet", choices=choices.ARCHITECTURES,
                         help="network architecture (default: unet)")
     parser.add_argument("--out", required=True, metavar="MODEL_DIR",
                         help="output model folder (also holds checkpoint.pt, train.log, metrics.csv)")
     parser.add_argument("--data", metavar="DIR",
                         help="folder with images/ and labels/ (instance labels, same stems); "
                              "default: synthetic micrographs generated on the fly")
-    parser.add_argument("--modality", choices=("sem", "tem", "tsem"),
+    parser.add_argument("--modality", choices=choices.MODALITIES,
                         help="synthetic modality (default: a mix)")
     parser.add_argument("--outlines", metavar="DIR",
                         help="folder of binary particle outlines added as a synthetic shape family")
@@ -57,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--depth", type=int, help="number of downsamplings (default: 4)")
     parser.add_argument("--workers", type=int, default=1, help="data loader processes (default: 1)")
     parser.add_argument("--threads", type=int, help="torch threads (default: available CPUs)")
-    parser.add_argument("--device", choices=("cpu", "cuda"), help="default: CUDA when available")
+    parser.add_argument("--device", choices=choices.DEVICES, help="default: CUDA when available")
     parser.add_argument("--no-amp", action="store_true", help="train in fp32 (no bf16/fp16)")
     parser.add_argument("--p-texture", type=float, default=0.5, metavar="P",
                         help="probability of texture/brightness changes inside particles "

@@ -8,6 +8,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Literal, Union
 
+from .. import choices
 from ..errors import InputError
 from ._calibration import PixelSize
 from ._formats import DEFAULT_MAX_PIXELS, FORMATS, decode
@@ -22,7 +23,7 @@ __all__ = ["read_micrograph", "read_pixel_size"]
 PixelSizeLike = Union[str, float, PixelSize, None]
 InfobarLike = Union[Literal["auto", "none"], int, None]
 ScaleBarLike = Literal["auto", "always", "none"]
-SCALE_BAR_MODES = ("auto", "always", "none")
+SCALE_BAR_MODES = choices.SCALE_BAR_MODES
 
 DISAGREEMENT = 0.02  # metadata and scale bar differing by more than this give a warning
 _MAX_READINGS = 256  # scale-bar readings remembered (per file) in a process

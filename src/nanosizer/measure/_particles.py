@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .. import choices
 from .._blocks import label_counts
 from ..io import PixelSize
 from . import _shape
@@ -13,7 +14,7 @@ from .feret import angle_0_180, feret_by_label
 __all__ = ["measure_particles", "particle_columns", "size_column", "SIZE_MEASURES"]
 
 #: Size measures usable for a distribution, with their column stem.
-SIZE_MEASURES: tuple[str, ...] = ("feret_min", "feret_max", "ecd")
+SIZE_MEASURES: tuple[str, ...] = choices.SIZE_MEASURES
 
 
 def size_column(measure: str, unit: str) -> str:

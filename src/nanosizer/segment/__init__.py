@@ -19,11 +19,13 @@ from typing import Any
 
 import numpy as np
 
+from .. import choices
+
 from ._labels import relabel_min_area
 
 __all__ = ["METHODS", "DEFAULT_METHOD", "relabel_min_area", "segment", "segment_details"]
 
-METHODS: tuple[str, ...] = ("unet", "multiresunet", "classical")
+METHODS: tuple[str, ...] = choices.METHODS
 DEFAULT_METHOD = "unet"
 
 

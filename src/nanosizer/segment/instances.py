@@ -22,12 +22,13 @@ from dataclasses import asdict, dataclass, fields, replace
 import numpy as np
 from scipy import ndimage as ndi
 
+from .. import choices
 from ._labels import relabel_min_area
 
 __all__ = ["DECODERS", "InstanceThresholds", "probabilities_to_labels"]
 
 #: Instance decoders (:attr:`InstanceThresholds.decoder`).
-DECODERS: tuple[str, ...] = ("watershed", "centres", "hybrid")
+DECODERS: tuple[str, ...] = choices.DECODERS
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .. import choices
+
 __all__ = [
     "SHAPES",
     "CLUSTER_MODES",
@@ -28,7 +30,7 @@ SHAPES: tuple[str, ...] = (
     "outline",
 )
 CLUSTER_MODES: tuple[str, ...] = ("compact", "chain", "random", "lattice")
-MODALITIES: tuple[str, ...] = ("sem", "tem", "tsem")
+MODALITIES: tuple[str, ...] = choices.MODALITIES
 
 
 def _check_range(name: str, pair: tuple[float, float], lo: float, hi: float) -> None:
