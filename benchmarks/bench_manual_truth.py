@@ -237,13 +237,13 @@ def main() -> None:
                         help="keep the network's maps in FILE (.pkl) and reuse them when it exists")
     args = parser.parse_args()
 
-    from nanosizer.segment.cnn import _load, _stored_thresholds, resolve_model
+    from nanosizer.segment.cnn import stored_thresholds
 
     sc = _scorer()
     set_folder, items = set_items(args.set, args.half)
     meta = json.loads((set_folder / "set.json").read_text()) if (set_folder / "set.json").exists() else {}
     crop, nm = meta.get("crop_rows"), meta.get("nm_per_px") or 1.0
-    base = _stored_thresholds(_load(str(resolve_model(args.model)), None))
+    base = stored_thresholds(args.model)
     if args.thresholds:
         base = replace(base, **json.loads(args.thresholds))
     if args.cache is not None and args.cache.exists():

@@ -52,7 +52,7 @@ def main() -> None:
     parser.add_argument("--thresholds", help="JSON of overrides of the starting thresholds")
     args = parser.parse_args()
 
-    from nanosizer.segment.cnn import _load, _stored_thresholds, resolve_model
+    from nanosizer.segment.cnn import stored_thresholds
 
     bench = _bench()
     sc = bench._scorer()
@@ -81,7 +81,7 @@ def main() -> None:
         return "; ".join(f"{k} F1 {v['f1']:.3f} median {v['median_err']:+.1%} "
                          f"count x{v['count_ratio']:.2f}" for k, v in s.items())
 
-    best = _stored_thresholds(_load(str(resolve_model(args.model)), None))
+    best = stored_thresholds(args.model)
     if args.thresholds:
         best = replace(best, **json.loads(args.thresholds))
     best, best_s = bench.coordinate_search(best, score, total, show, args.rounds)

@@ -137,8 +137,6 @@ def stored_thresholds(model: str | Path | LoadedModel) -> InstanceThresholds:
     return InstanceThresholds.from_dict(loaded.card.thresholds or {})
 
 
-_stored_thresholds = stored_thresholds
-
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     """``0.5 * (tanh(0.5 x) + 1)`` in place on float32 logits (no full-size temporaries).
