@@ -54,7 +54,7 @@ def _maps(shape=(96, 128), seed=1) -> np.ndarray:
 
 
 def test_in_place_sigmoid_equals_the_expression_bit_for_bit():
-    from nanosizer.segment.cnn import _sigmoid
+    from nanosizer.segment._cnn_maps import _sigmoid
 
     logits = np.random.default_rng(0).normal(0, 8, (3, 40, 50)).astype(np.float32)
     expected = (0.5 * (np.tanh(0.5 * logits) + 1.0)).astype(np.float32)

@@ -10,7 +10,7 @@ torch = pytest.importorskip("torch")
 from nanosizer.errors import InputError  # noqa: E402
 from nanosizer.io import Micrograph  # noqa: E402
 from nanosizer.nn import create_model, save_model  # noqa: E402
-from nanosizer.segment import cnn  # noqa: E402
+from nanosizer.segment import cnn, cnn_model  # noqa: E402
 from nanosizer.segment.cnn import resolve_model, segment_cnn  # noqa: E402
 
 META = {
@@ -52,8 +52,8 @@ def test_full_shape_and_zero_in_infobar(model_dir):
 
 
 def test_particles_found_with_a_known_network(model_dir, monkeypatch):
-    loaded = cnn._load(str(model_dir.resolve()), None)
-    monkeypatch.setattr(cnn, "_load", lambda folder, device: type(loaded)(
+    loaded = cnn_model._load(str(model_dir.resolve()), None)
+    monkeypatch.setattr(cnn_model, "_load", lambda folder, device: type(loaded)(
         _Bright(), loaded.arch, loaded.arch_kwargs, loaded.metadata, loaded.folder))
     mg = _micrograph(infobar_top=40)
     labels = segment_cnn(mg, model_dir, scale=1.0)
@@ -64,10 +64,10 @@ def test_particles_found_with_a_known_network(model_dir, monkeypatch):
 
 
 def test_models_are_cached(model_dir):
-    cnn._load.cache_clear()
+    cnn_model._load.cache_clear()
     segment_cnn(_micrograph(), model_dir)
     segment_cnn(_micrograph(), str(model_dir))
-    assert cnn._load.cache_info().hits >= 1
+    assert cnn_model._load.cache_info().hits >= 1
 
 
 def test_unknown_model_is_an_input_error(tmp_path):
@@ -111,10 +111,10 @@ def test_zoom_thresholds_come_from_the_model_when_stored():
 
 
 def test_auto_zoom_keeps_full_resolution_when_sizes_agree(model_dir, monkeypatch):
-    loaded = cnn._load(str(model_dir.resolve()), None)
+    loaded = cnn_model._load(str(model_dir.resolve()), None)
     bright = type(loaded)(_Bright(), loaded.arch, loaded.arch_kwargs, loaded.metadata,
                           loaded.folder)
-    monkeypatch.setattr(cnn, "_load", lambda folder, device: bright)
+    monkeypatch.setattr(cnn_model, "_load", lambda folder, device: bright)
     img = np.zeros((200, 240), np.float32)
     yy, xx = np.mgrid[:200, :240]
     for cy, cx in ((40, 40), (40, 120), (120, 80), (150, 190)):
@@ -147,7 +147,7 @@ def test_a_model_adapted_to_mixed_magnifications_lets_its_zoom_model_choose(tmp_
     chooser = save_model(adapted / "chooser", net, META)  # relative to the model folder
     orphan = save_model(tmp_path / "orphan", net, {**META, "zoom_model": "gone"})
     save_model(orphan / "gone", net, META)
-    cnn._load(str(orphan.resolve()), None)
+    cnn_model._load(str(orphan.resolve()), None)
     shutil.rmtree(orphan / "gone")  # removed after the model was loaded
     asked = []
 
