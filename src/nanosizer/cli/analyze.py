@@ -15,6 +15,13 @@ HELP = "Segment and measure particles in micrographs; write a size distribution 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``nanosizer analyze``."""
+    _input_options(parser)
+    _segmentation_options(parser)
+    _output_options(parser)
+    _execution_options(parser)
+
+
+def _input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "paths", nargs="*", metavar="PATH", help="image files, folders or glob patterns"
     )
@@ -33,6 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "and settings: finished images are not analysed again, images "
                              "that failed are tried again; other images or settings are "
                              "refused. Without an unfinished run, a new one starts")
+
+
+def _segmentation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--method", default="unet", choices=choices.METHODS,
                         help="segmentation method (default: unet, the shipped model)")
     parser.add_argument("--model", metavar="MODEL_DIR",
@@ -64,6 +74,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "particles are ~4x larger than the model's training sizes "
                              "(default UNet: ~15-120 px); default: automatic (the zoom among "
                              "1, 1/2, 1/4, 1/8 after which particle sizes stop changing)")
+
+
+def _output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--excel", action="store_true", help="also write results.xlsx")
     parser.add_argument("--no-overlays", action="store_true", help="skip overlays/<stem>.png")
     parser.add_argument("--overlay-ids", action="store_true",
@@ -79,6 +92,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "EU screen, overlay thumbnails and warnings)")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the bootstrap intervals (a whole number >= 0)")
+
+
+def _execution_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-pixels", type=int, default=2**28, metavar="N",
                         help="refuse images of more than N pixels (height x width), checked "
                              "from the file header before decoding; default 2^28 = 268435456 "
@@ -97,7 +113,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``nanosizer analyze``."""
     from ..errors import InputError
-    from ..pipeline import AnalyzeConfig, analyze
+    from ..pipeline import analyze
 
     paths = list(args.paths)
     if args.sample:
@@ -106,40 +122,8 @@ def run(args: argparse.Namespace) -> int:
         paths.append(str(sample_path()))
     if not paths:
         raise InputError("no images given; name image files, folders or globs, or pass --sample")
-    if args.pixel_size is not None:
-        from ..io import parse_length_nm
-
-        try:
-            parse_length_nm(args.pixel_size)
-        except ValueError as exc:
-            raise InputError(f"--pixel-size: {exc}") from None
-    try:
-        config = AnalyzeConfig(
-            method=args.method, model=args.model, measure=args.measure, pixel_size=args.pixel_size,
-            infobar=parse_infobar(args.infobar), scale_bar=args.scale_bar,
-            include_border=args.include_border,
-            min_area_px=args.min_area, zoom=args.zoom, decoder=args.decoder, excel=args.excel,
-            overlays=not args.no_overlays, overlay_ids=args.overlay_ids, roi=args.roi,
-            report=not args.no_report, seed=args.seed,
-            max_pixels=args.max_pixels or None,
-        )
-    except ValueError as exc:
-        option = next((f"--{name.replace('_', '-')}" for name in ("seed", "max_pixels", "zoom", "decoder")
-                       if str(exc).startswith(name)), "bad option")
-        raise InputError(f"{option}: {exc}") from None
-    if args.workers < 1:
-        raise InputError(f"--workers must be at least 1, got {args.workers}")
-    if args.workers > 1 and args.scheduler is None:
-        from ..pipeline.parallel import available_cpus, worker_plan
-
-        used, threads = worker_plan(args.workers)
-        if used < args.workers:
-            print(f"note: --workers {args.workers} but only {available_cpus()} CPUs are "
-                  f"available: running {used} workers of {threads} thread(s)", file=sys.stderr)
-    if args.workers == 1 and args.scheduler is None and config.method != "classical":
-        from ..nn.device import configure_threads
-
-        configure_threads()  # the CPUs other work leaves free (OMP_NUM_THREADS respected)
+    config = _config(args)
+    _plan_threads(args, config)
     if args.overwrite and not args.resume:
         from ..io import work_dir_of
 
@@ -163,6 +147,54 @@ def run(args: argparse.Namespace) -> int:
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
     return _failure_status(result)
+
+
+def _config(args: argparse.Namespace):
+    """The :class:`~nanosizer.pipeline.AnalyzeConfig` of the options (InputError naming one)."""
+    from ..errors import InputError
+    from ..pipeline import AnalyzeConfig
+
+    if args.pixel_size is not None:
+        from ..io import parse_length_nm
+
+        try:
+            parse_length_nm(args.pixel_size)
+        except ValueError as exc:
+            raise InputError(f"--pixel-size: {exc}") from None
+    try:
+        config = AnalyzeConfig(
+            method=args.method, model=args.model, measure=args.measure, pixel_size=args.pixel_size,
+            infobar=parse_infobar(args.infobar), scale_bar=args.scale_bar,
+            include_border=args.include_border,
+            min_area_px=args.min_area, zoom=args.zoom, decoder=args.decoder, excel=args.excel,
+            overlays=not args.no_overlays, overlay_ids=args.overlay_ids, roi=args.roi,
+            report=not args.no_report, seed=args.seed,
+            max_pixels=args.max_pixels or None,
+        )
+    except ValueError as exc:
+        option = next((f"--{name.replace('_', '-')}" for name in ("seed", "max_pixels", "zoom", "decoder")
+                       if str(exc).startswith(name)), "bad option")
+        raise InputError(f"{option}: {exc}") from None
+    return config
+
+
+def _plan_threads(args: argparse.Namespace, config) -> None:
+    """Check ``--workers`` and give each process the CPUs the others leave free."""
+    from ..errors import InputError
+
+    if args.workers < 1:
+        raise InputError(f"--workers must be at least 1, got {args.workers}")
+    if args.workers > 1 and args.scheduler is None:
+        from ..pipeline.parallel import available_cpus, worker_plan
+
+        used, threads = worker_plan(args.workers)
+        if used < args.workers:
+            print(f"note: --workers {args.workers} but only {available_cpus()} CPUs are "
+                  f"available: running {used} workers of {threads} thread(s)", file=sys.stderr)
+    if args.workers == 1 and args.scheduler is None and config.method != "classical":
+        from ..nn.device import configure_threads
+
+        configure_threads()  # the CPUs other work leaves free (OMP_NUM_THREADS respected)
 
 
 @contextlib.contextmanager

@@ -14,6 +14,12 @@ HELP = "Train a CNN segmentation model on synthetic micrographs or a labelled im
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``nanosizer train``."""
+    _data_options(parser)
+    _schedule_options(parser)
+    _network_options(parser)
+
+
+def _data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--arch", default="unet", choices=choices.ARCHITECTURES,
                         help="network architecture (default: unet)")
     parser.add_argument("--out", required=True, metavar="MODEL_DIR",
@@ -37,6 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--agglomerate-px", type=float, nargs=2, default=(6.0, 30.0),
                         metavar=("LOW", "HIGH"),
                         help="median particle size range in px of those images (default: 6 30)")
+
+
+def _schedule_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, default=50, help="maximum epochs (default: 50)")
     parser.add_argument("--minutes", type=float,
                         help="wall-clock budget of the whole command, start-up to written model: "
@@ -54,6 +63,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tile", type=int, default=256, help="training crop side (default: 256)")
     parser.add_argument("--batch-size", type=int, default=8, help="crops per step (default: 8)")
     parser.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (default: 2e-3)")
+
+
+def _network_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-channels", type=int, metavar="N",
                         help="width of the first network stage (default: the architecture's)")
     parser.add_argument("--depth", type=int, help="number of downsamplings (default: 4)")
