@@ -412,7 +412,7 @@ def test_unreadable_bars_in_a_batch_give_pixels_not_a_refusal(tmp_path, monkeypa
     import nanosizer.io
     from nanosizer.errors import NanosizerWarning
     from nanosizer.io import PixelSize
-    from nanosizer.pipeline.run import _check_calibration
+    from nanosizer.pipeline.checks import check_calibration
 
     paths = [tmp_path / "read.png", tmp_path / "unread.png"]
     sizes = {paths[0]: PixelSize(5.0, f'{other_source} ("100 nm" = 20.00 px)'),
@@ -420,15 +420,15 @@ def test_unreadable_bars_in_a_batch_give_pixels_not_a_refusal(tmp_path, monkeypa
     monkeypatch.setattr(nanosizer.io, "read_pixel_size", lambda p, *a: sizes[p])
     if other_source == "scale bar":  # only bars calibrate: analysed in px, with a warning
         with pytest.warns(NanosizerWarning, match="1 of 2 images could not be read .*unread.png"):
-            config = _check_calibration(paths, AnalyzeConfig())
+            config = check_calibration(paths, AnalyzeConfig())
         assert config.scale_bar == "none"
         assert config == AnalyzeConfig(scale_bar="none")  # nothing else changed
         # asked for explicitly: the mix is refused as before
         with pytest.raises(InputError, match="unread.png has no pixel size while .*read.png"):
-            _check_calibration(paths, AnalyzeConfig(scale_bar="always"))
+            check_calibration(paths, AnalyzeConfig(scale_bar="always"))
     else:  # metadata cannot be switched off: refused
         with pytest.raises(InputError, match="unread.png has no pixel size while .*read.png"):
-            _check_calibration(paths, AnalyzeConfig())
+            check_calibration(paths, AnalyzeConfig())
 
 
 def test_overlay_ids_only_when_asked(disc_image, tmp_path):
