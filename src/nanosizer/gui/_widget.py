@@ -2,7 +2,8 @@
 
 A view of :class:`nanosizer.review.ImageReview` (one per image): every correction goes through
 the review, which measures the changed particles again; the widget redraws the labels layer,
-the table, the histogram and the summary from it.
+the table, the histogram and the summary from it (:mod:`._drawing`).  Its controls are built by
+:mod:`._controls`, its file dialogs live in :mod:`._dialogs`.
 """
 
 from __future__ import annotations
@@ -11,47 +12,16 @@ from pathlib import Path
 
 import numpy as np
 from qtpy.QtCore import Qt
-from qtpy.QtWidgets import (
-    QAbstractItemView,
-    QButtonGroup,
-    QComboBox,
-    QFileDialog,
-    QGridLayout,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QListWidget,
-    QProgressBar,
-    QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from qtpy.QtWidgets import QWidget
+
+from ._controls import MODES, build_controls
+from ._dialogs import FilesMixin
+from ._drawing import DrawingMixin
 
 __all__ = ["ReviewWidget"]
 
-_IN = (0.16, 1.0, 0.24, 1.0)  # green: in the statistics
-_OUT = (1.0, 0.59, 0.0, 1.0)  # orange: left out (border, filters)
-_SELECTED = (1.0, 0.2, 1.0, 1.0)
-_MODES = ("select", "delete", "merge")
-_TABLE = (("label", "label", "{:d}"), ("min Feret", None, "{:.4g}"), ("area", None, "{:.4g}"),
-          ("solidity", "solidity", "{:.3f}"), ("circularity", "circularity", "{:.3f}"),
-          ("in statistics", "in_statistics", "{}"))
 
-
-class _NumberItem(QTableWidgetItem):
-    """A table cell that sorts by its number, not its text."""
-
-    def __init__(self, text: str, value: float) -> None:
-        super().__init__(text)
-        self.setData(Qt.UserRole, float(value))
-
-    def __lt__(self, other) -> bool:  # noqa: D105
-        return self.data(Qt.UserRole) < other.data(Qt.UserRole)
-
-
-class ReviewWidget(QWidget):
+class ReviewWidget(DrawingMixin, FilesMixin, QWidget):
     """nanosizer's review dock widget.
 
     Parameters
@@ -62,8 +32,6 @@ class ReviewWidget(QWidget):
 
     def __init__(self, napari_viewer) -> None:
         super().__init__()
-        from superqt import QLabeledDoubleRangeSlider
-
         self.viewer = napari_viewer
         self.paths: list[Path] = []
         self.reviews: dict[str, object] = {}
@@ -72,101 +40,7 @@ class ReviewWidget(QWidget):
         self._merge_first: int | None = None
         self._image_layer = self._labels_layer = None
 
-        layout = QVBoxLayout(self)
-        self.files = QListWidget()
-        self.files.currentRowChanged.connect(self._on_file)
-        open_row = QHBoxLayout()
-        for text, slot in (("Open images…", self._ask_images), ("Open results…", self._ask_results)):
-            button = QPushButton(text)
-            button.clicked.connect(slot)
-            open_row.addWidget(button)
-        layout.addLayout(open_row)
-        layout.addWidget(self.files)
-
-        grid = QGridLayout()
-        grid.addWidget(QLabel("pixel size"), 0, 0)
-        self.pixel_size = QLineEdit()
-        self.pixel_size.setPlaceholderText("e.g. 7.34 nm (empty: pixels)")
-        self.pixel_size.editingFinished.connect(self._on_pixel_size)
-        grid.addWidget(self.pixel_size, 0, 1)
-        grid.addWidget(QLabel("method"), 1, 0)
-        self.method = QComboBox()
-        self.method.addItems(["unet", "classical", "multiresunet"])
-        grid.addWidget(self.method, 1, 1)
-        grid.addWidget(QLabel("model"), 2, 0)
-        self.model = QLineEdit()
-        self.model.setPlaceholderText("shipped (or a trained model folder)")
-        grid.addWidget(self.model, 2, 1)
-        layout.addLayout(grid)
-        run_row = QHBoxLayout()
-        self.run_one = QPushButton("Run on image")
-        self.run_one.clicked.connect(lambda: self.run(all_images=False))
-        self.run_all = QPushButton("Run on all")
-        self.run_all.clicked.connect(lambda: self.run(all_images=True))
-        self.cancel = QPushButton("Cancel")
-        self.cancel.setEnabled(False)
-        self.cancel.clicked.connect(self.cancel_run)
-        for w in (self.run_one, self.run_all, self.cancel):
-            run_row.addWidget(w)
-        layout.addLayout(run_row)
-        self.progress = QProgressBar()
-        layout.addWidget(self.progress)
-
-        mode_row = QHBoxLayout()
-        self.modes = QButtonGroup(self)
-        for k, name in enumerate(_MODES):
-            button = QPushButton(f"{name} (click)")
-            button.setCheckable(True)
-            button.setChecked(k == 0)
-            self.modes.addButton(button, k)
-            mode_row.addWidget(button)
-        layout.addLayout(mode_row)
-        edit_row = QHBoxLayout()
-        for text, slot in (("Split along line", self.split_along_line),
-                           ("Add painted", self.add_painted), ("Undo", self.undo)):
-            button = QPushButton(text)
-            button.clicked.connect(slot)
-            edit_row.addWidget(button)
-        layout.addLayout(edit_row)
-
-        self.sliders = {}
-        for key, text in (("size", "size"), ("solidity", "solidity"),
-                          ("circularity", "circularity")):
-            slider = QLabeledDoubleRangeSlider(Qt.Horizontal)
-            slider.setRange(0.0, 1.0)
-            slider.setValue((0.0, 1.0))
-            slider.valueChanged.connect(self._on_filters)
-            self.sliders[key] = slider
-            layout.addWidget(QLabel(f"{text} in the statistics"))
-            layout.addWidget(slider)
-
-        self.summary = QLabel("no image")
-        self.summary.setWordWrap(True)
-        layout.addWidget(self.summary)
-        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-        from matplotlib.figure import Figure
-
-        self.figure = Figure(figsize=(3, 2), layout="constrained")
-        self.canvas = FigureCanvasQTAgg(self.figure)
-        layout.addWidget(self.canvas)
-        self.table = QTableWidget(0, len(_TABLE))
-        self.table.setHorizontalHeaderLabels([c[0] for c in _TABLE])
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.itemSelectionChanged.connect(self._on_row)
-        layout.addWidget(self.table)
-
-        save_row = QHBoxLayout()
-        for text, slot in (("Save results…", self._ask_save), ("Save pairs…", self._ask_pairs),
-                           ("ROIs in…", self._ask_roi_in), ("ROIs out…", self._ask_roi_out)):
-            button = QPushButton(text)
-            button.clicked.connect(slot)
-            save_row.addWidget(button)
-        layout.addLayout(save_row)
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
-        layout.addWidget(self.status)
+        build_controls(self)
 
     # opening ----------------------------------------------------------------------------
     def open_images(self, paths) -> None:
@@ -304,88 +178,15 @@ class ReviewWidget(QWidget):
         self._fill_table(review)
         self._draw_summary(review)
 
-    def _colormap(self, review, selected: int | None = None):
-        from napari.utils.colormaps import DirectLabelColormap
-
-        colours = {None: (0, 0, 0, 0), 0: (0, 0, 0, 0)}
-        for label, keep in zip(review.table["label"], review.table["in_statistics"]):
-            colours[int(label)] = _IN if keep else _OUT
-        if selected is not None:
-            colours[int(selected)] = _SELECTED
-        return DirectLabelColormap(color_dict=colours)
-
-    def _draw_labels(self, review, selected: int | None = None) -> None:
-        layer = self._labels_layer
-        if layer is None or layer not in self.viewer.layers:
-            layer = self.viewer.add_labels(review.labels, name="particles", opacity=0.9)
-            layer.contour = 1
-            layer.mouse_drag_callbacks.append(self._on_click)
-            self._labels_layer = layer
-        else:
-            layer.data = review.labels
-        layer.colormap = self._colormap(review, selected)
-        layer.editable = False  # corrections go through the review
-
-    def _fill_table(self, review) -> None:
-        t = review.table
-        size_col, area_col = review.size_column, f"area_{review.unit}2"
-        self.table.setSortingEnabled(False)
-        self.table.setRowCount(t.shape[0])
-        for r, row in enumerate(t.itertuples(index=False)):
-            values = row._asdict()
-            for c, (_, col, fmt) in enumerate(_TABLE):
-                col = size_col if c == 1 else area_col if c == 2 else col
-                v = values[col]
-                text = fmt.format(bool(v) if col == "in_statistics" else v)
-                self.table.setItem(r, c, _NumberItem(text, float(v)))
-        self.table.setSortingEnabled(True)
-        unit = review.unit
-        self.table.setHorizontalHeaderLabels(
-            [f"min Feret ({unit})" if c == 1 else f"area ({unit}²)" if c == 2 else h[0]
-             for c, h in enumerate(_TABLE)])
-        self._update_slider_ranges(review)
-
-    def _update_slider_ranges(self, review) -> None:
-        t = review.table
-        if not t.shape[0]:
-            return
-        top = float(np.ceil(t[review.size_column].max())) + 1.0
-        slider = self.sliders["size"]
-        slider.blockSignals(True)
-        lo, hi = review.filters.size
-        slider.setRange(0.0, top)
-        slider.setValue((lo if lo is not None else 0.0, hi if hi is not None else top))
-        slider.blockSignals(False)
-
-    def _draw_summary(self, review) -> None:
-        s = review.summary()
-        u = s["unit"]
-        text = (f"{review.name}: N = {s['n']}, mean {s['mean']:.4g} ± {s['std']:.3g} {u}, "
-                f"median {s['median']:.4g} {u}, D10/D50/D90 {s['d10']:.4g}/{s['d50']:.4g}/"
-                f"{s['d90']:.4g} {u}")
-        if "eu_verdict" in s:
-            text += (f"; EU screen {100 * s['eu_share_below_100nm']:.1f} % below 100 nm "
-                     f"(95 % CI {100 * s['eu_ci_low']:.1f}-{100 * s['eu_ci_high']:.1f} %): "
-                     f"{s['eu_verdict']}")
-        self.summary.setText(text)
-        self.figure.clear()
-        ax = self.figure.add_subplot()
-        values = review.values()
-        if values.size:
-            ax.hist(values, bins="auto", color="0.5")
-        ax.set_xlabel(f"{review.config.measure} ({u})")
-        ax.set_ylabel("particles")
-        self.canvas.draw_idle()
-
     # corrections ------------------------------------------------------------------------
     @property
     def mode(self) -> str:
         """The click mode: 'select', 'delete' or 'merge'."""
-        return _MODES[self.modes.checkedId()]
+        return MODES[self.modes.checkedId()]
 
     def set_mode(self, mode: str) -> None:
         """Choose what a click on a particle does."""
-        self.modes.button(_MODES.index(mode)).setChecked(True)
+        self.modes.button(MODES.index(mode)).setChecked(True)
         self._merge_first = None
 
     def _label_at(self, position) -> int:
@@ -558,89 +359,3 @@ class ReviewWidget(QWidget):
             self._after_edit(f"pixel size {text or 'none'}")
 
     # saving -----------------------------------------------------------------------------
-    def save_results(self, out, *, overwrite: bool = False) -> Path:
-        """Write the segmented images as an ``analyze`` results folder."""
-        from ..review import save_results
-
-        folder = save_results(self._done_reviews(), out, overwrite=overwrite)
-        self.status.setText(f"results in {folder}")
-        return folder
-
-    def save_pairs(self, folder, *, overwrite: bool = False) -> Path:
-        """Write the corrected images as training pairs for ``nanosizer adapt --pairs``."""
-        from ..review import save_pairs
-
-        folder = save_pairs(self._done_reviews(), folder, overwrite=overwrite)
-        self.status.setText(f"pairs in {folder}: nanosizer adapt IMAGES --pairs {folder}")
-        return folder
-
-    def export_rois(self, folder) -> list[Path]:
-        """Write ``<folder>/<stem>.zip`` ImageJ ROI sets of the segmented images."""
-        from ..io import write_roi_zip
-
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        written = []
-        for review in self._done_reviews():
-            path = folder / f"{review.name}.zip"
-            write_roi_zip(review.labels, path)
-            written.append(path)
-        return written
-
-    def import_rois(self, path) -> None:
-        """Replace the current image's particles by the ROIs of an ImageJ ROI zip."""
-        from ..io import read_micrograph, read_roi_zip
-        from ..review import ImageReview
-
-        mg = self.review.micrograph if self.review is not None else read_micrograph(
-            next(p for p in self.paths if p.stem == self.current))
-        labels = read_roi_zip(path, mg.shape)
-        config = self.review.config if self.review is not None else self._config()
-        self.reviews[self.current] = ImageReview(mg, labels, config,
-                                                    {"source": f"ImageJ ROIs {path}"})
-        self._after_edit(f"{int(labels.max())} particles from {path}")
-
-    def _done_reviews(self):
-        reviews = [self.reviews[p.stem] for p in self.paths if p.stem in self.reviews]
-        if not reviews:
-            raise ValueError("no image is segmented yet")
-        return reviews
-
-    # dialogs ----------------------------------------------------------------------------
-    def _ask_images(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Open micrographs")
-        if files:
-            self.open_images(files)
-
-    def _ask_results(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open a results folder")
-        if folder:
-            self._guard(self.open_results, folder)
-
-    def _ask_save(self) -> None:
-        folder, _ = QFileDialog.getSaveFileName(self, "Save results folder")
-        if folder:
-            self._guard(self.save_results, folder)
-
-    def _ask_pairs(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Folder for training pairs")
-        if folder:
-            self._guard(self.save_pairs, folder)
-
-    def _ask_roi_in(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "ImageJ ROI zip", filter="ROI (*.zip *.roi)")
-        if path:
-            self._guard(self.import_rois, path)
-
-    def _ask_roi_out(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Folder for ROI zips")
-        if folder:
-            self._guard(self.export_rois, folder)
-
-    def _guard(self, action, *args) -> None:
-        from ..errors import InputError
-
-        try:
-            action(*args)
-        except (InputError, ValueError, OSError) as exc:
-            self.status.setText(f"error: {exc}")
