@@ -64,6 +64,20 @@ def test_clock_refuses_work_that_cannot_fit_and_names_the_minimum():
         clock.require(2.0, "the fixed work")
 
 
+def test_clock_holds_the_measured_work_after_finetuning():
+    import time
+
+    clock = _Clock(10.0, start=time.monotonic() - 60.0)  # 1 min used
+    clock.hold_passes(0.0)  # a pass over the images from minute 0 to 1: 2.5 min after
+    assert clock.after == pytest.approx(2.5, abs=0.01)
+    assert clock.minutes(2.0) == pytest.approx(6.0, abs=0.01)  # 30 % held, 1 min used
+    clock.hold_evaluations(6.0, 30.0)  # 3 evaluations of 0.1 min and a search of 0.5 min
+    assert clock.after == pytest.approx(3.3, abs=0.01)
+    # the adapted network's search keeps all of that but itself; unmeasured, 5 %
+    assert clock.search_deadline(30.0).seconds == pytest.approx(600 - 60 * 2.8, abs=0.5)
+    assert clock.search_deadline(None).seconds == pytest.approx(570.0)
+
+
 def test_adapt_ends_within_its_budget_start_to_written_model(tmp_path):
     """Budget 12 s: before, the three threshold searches and fine-tuning's set-up made it 30 s."""
     import time
@@ -245,16 +259,17 @@ def _val_pairs(n=2):
 def test_keep_better_restores_the_initial_weights_only_when_adapting_lost(initial_f1, kept):
     import torch
 
-    from nanosizer.adapt.guards import keep_better, snapshot
+    from nanosizer.adapt.guards import Verdict, keep_better, snapshot
 
     net, _ = initial_network(None, "unet", device="cpu")
     initial = snapshot(net)
     with torch.no_grad():
         for p in net.parameters():
             p.add_(1.0)  # "adapting" changed every weight
-    report = {"initial_val_f1": initial_f1}
-    assert keep_better(net, initial, _val_pairs(), FinetuneConfig(device="cpu"), report) == kept
-    assert report["kept"] == kept and 0.0 <= report["adapted_val_f1"] <= 1.0
+    verdict = keep_better(net, initial, _val_pairs(), FinetuneConfig(device="cpu"), initial_f1)
+    assert verdict.kept == kept and 0.0 <= verdict.report["adapted_val_f1"] <= 1.0
+    assert keep_better(net, None, _val_pairs(), FinetuneConfig(device="cpu"), initial_f1) == \
+        Verdict("adapted", {})  # no initial model: nothing to compare, nothing measured
     state = net.state_dict()
     same = all(torch.equal(state[k], v) for k, v in initial.items())
     assert same == (kept == "initial")
@@ -289,6 +304,7 @@ def test_adapted_models_keep_the_initial_models_zoom_thresholds(tmp_path):
 def test_adapted_network_that_loses_the_confident_particles_is_not_kept(tmp_path):
     import torch
 
+    from nanosizer.adapt.finetune import tune_and_save
     from nanosizer.adapt.guards import keep_anchors, snapshot
     from nanosizer.io import Micrograph
 
@@ -300,11 +316,10 @@ def test_adapted_network_that_loses_the_confident_particles_is_not_kept(tmp_path
     with torch.no_grad():
         for p in net.parameters():
             p.mul_(0.0)  # adapting destroyed the network: it finds nothing
-    report = {"kept": "adapted"}
-    kept = keep_anchors(net, initial, micrographs, anchors, pairs, FinetuneConfig(device="cpu"),
-                        tmp_path, report)
-    assert kept == "initial" == report["kept"] and report["anchor_recall"] == 0.0
-    assert report["anchor_particles"] == sum(int(a.max()) for a in anchors) > 0
+    tune_and_save(tmp_path / "candidate", net, pairs, {"zoom": 1.0}, FinetuneConfig(device="cpu"))
+    verdict = keep_anchors(net, initial, tmp_path / "candidate", micrographs, anchors)
+    assert verdict.kept == "initial" and verdict.report["anchor_recall"] == 0.0
+    assert verdict.report["anchor_particles"] == sum(int(a.max()) for a in anchors) > 0
     assert all(torch.equal(net.state_dict()[k], v) for k, v in initial.items())
 
 
@@ -313,6 +328,7 @@ def test_adapted_network_that_shatters_particles_is_not_kept(tmp_path, monkeypat
     import torch
 
     from nanosizer.adapt import guards
+    from nanosizer.adapt.finetune import tune_and_save
     from nanosizer.io import Micrograph
 
     pairs = _val_pairs()
@@ -321,11 +337,10 @@ def test_adapted_network_that_shatters_particles_is_not_kept(tmp_path, monkeypat
     initial = {k: torch.zeros_like(v) for k, v in guards.snapshot(net).items()}
     monkeypatch.setattr(guards, "_recall", lambda *args: 1.0)  # keeps every anchor ...
     monkeypatch.setattr(guards, "_ratio", lambda *args: ratio)  # ... and more
-    report = {"kept": "adapted"}
-    assert guards.keep_anchors(net, initial, micrographs, [p[1] for p in pairs], pairs,
-                               FinetuneConfig(device="cpu"), tmp_path, report,
-                               init_model="unet") == kept == report["kept"]
-    assert report["particle_count_ratio"] == ratio
+    tune_and_save(tmp_path / "candidate", net, pairs, {"zoom": 1.0}, FinetuneConfig(device="cpu"))
+    verdict = guards.keep_anchors(net, initial, tmp_path / "candidate", micrographs,
+                                  [p[1] for p in pairs], init_model="unet")
+    assert verdict.kept == kept and verdict.report["particle_count_ratio"] == ratio
 
 
 def test_count_guard_reuses_the_known_count_of_the_initial_model(tmp_path, monkeypatch):
@@ -343,11 +358,11 @@ def test_count_guard_reuses_the_known_count_of_the_initial_model(tmp_path, monke
 
     monkeypatch.setattr(guards, "_segmented", segmented)
     found = sum(int(lab.max()) for _, lab in pairs)
-    report = {"kept": "adapted"}
-    assert guards.keep_anchors(net, guards.snapshot(net), micrographs, [lab for _, lab in pairs],
-                               pairs, FinetuneConfig(device="cpu"), tmp_path, report,
-                               init_model="unet", init_count=found // 2) == "initial"
-    assert report["particle_count_ratio"] == pytest.approx(found / (found // 2), abs=1e-4)
+    verdict = guards.keep_anchors(net, guards.snapshot(net), tmp_path / "candidate", micrographs,
+                                  [lab for _, lab in pairs], init_model="unet",
+                                  init_count=found // 2)
+    assert verdict.kept == "initial"
+    assert verdict.report["particle_count_ratio"] == pytest.approx(found / (found // 2), abs=1e-4)
     assert runs == [str(tmp_path / "candidate")]  # the initial model was not run again
 
 

@@ -4,19 +4,22 @@ Without labels of the user's images, two checks on the images themselves, one on
 data: the adapted model must keep the initial model's confident particles
 (:data:`MIN_ANCHOR_RECALL`), must not find far more particles (:data:`MAX_COUNT_RATIO`), and
 must not score lower on the validation pairs (:func:`keep_better`).  A guard that fails puts
-the initial weights back into the network.
+the initial weights back into the network.  Each guard returns a :class:`Verdict`: the network
+it keeps and what it measured, for the caller to put into its report.
 """
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from os import PathLike
 
 import numpy as np
 
-__all__ = ["MAX_COUNT_RATIO", "MIN_ANCHOR_RECALL", "anchor_particles", "anchor_recall",
-           "keep_anchors", "keep_better", "particle_count_ratio", "restore", "snapshot",
-           "tuned_thresholds"]
+__all__ = ["MAX_COUNT_RATIO", "MIN_ANCHOR_RECALL", "Verdict", "anchor_particles",
+           "anchor_recall", "keep_anchors", "keep_better", "particle_count_ratio", "restore",
+           "snapshot", "tuned_thresholds"]
 
 log = logging.getLogger("nanosizer.adapt")
 
@@ -34,6 +37,23 @@ MIN_ANCHOR_RECALL = 0.8
 #: 0.214), while runs that helped found 0.9-1.3 x.  Splitting merged agglomerates legitimately
 #: adds particles (hand-corrected BAM crops hold 1.25 x the default UNet's count), hence 1.5.
 MAX_COUNT_RATIO = 1.5
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a guard decided.
+
+    Attributes
+    ----------
+    kept : {'adapted', 'initial'}
+        The network the guard keeps (``'initial'``: it put the initial weights back).
+    report : dict
+        What it measured, as entries of the adapt report (e.g. ``adapted_val_f1``,
+        ``anchor_recall``); empty when there was nothing to compare.
+    """
+
+    kept: str
+    report: dict = field(default_factory=dict)
 
 
 def tuned_thresholds(net, val, ft, *, deadline=None, timing: dict | None = None,
@@ -123,30 +143,47 @@ def snapshot(net) -> dict:
     return {k: v.detach().clone() for k, v in net.state_dict().items()}
 
 
-def restore(net, initial: dict, report: dict, why: str, *args) -> None:
-    """Put the initial weights back into ``net``, log ``why`` and record it in ``report``."""
+def restore(net, initial: dict, why: str, *args) -> None:
+    """Put the initial weights back into ``net`` and log ``why`` (formatted with ``args``)."""
     log.warning(why + ": keeping the initial network", *args)
     net.load_state_dict(initial)
-    report["kept"] = "initial"
 
 
-def keep_better(net, initial: dict | None, val, ft, report: dict, adapted=None) -> str:
+def keep_better(net, initial: dict | None, val: Sequence, ft, initial_f1: float | None = None,
+                adapted: tuple | None = None) -> Verdict:
     """Put the initial weights back into ``net`` when adapting made the validation F1 worse.
 
-    Returns ``'adapted'`` or ``'initial'`` (also stored in ``report["kept"]``).  Without an
-    initial model or validation data there is nothing to compare and the adapted network stays.
-    ``adapted``, the (thresholds, F1) of :func:`tuned_thresholds` for ``net`` when already
-    known, saves tuning them again.
+    Parameters
+    ----------
+    net : SegmentationNet
+        Holding the adapted weights.
+    initial : dict or None
+        The initial weights (:func:`snapshot`); None without an initial model.
+    val : sequence of (image, labels)
+        Validation pairs.
+    ft : FinetuneConfig
+        Evaluation settings.
+    initial_f1 : float, optional
+        The initial network's validation F1 with its tuned thresholds.
+    adapted : (InstanceThresholds, float), optional
+        The :func:`tuned_thresholds` of ``net`` when already known, saves tuning them again.
+
+    Returns
+    -------
+    Verdict
+        ``report`` holds ``adapted_val_f1``.  Without an initial model, validation data or
+        ``initial_f1`` there is nothing to compare: the adapted network stays, nothing
+        measured.
     """
-    report["kept"] = "adapted"
-    if initial is None or not val or "initial_val_f1" not in report:
-        return report["kept"]
+    if initial is None or not val or initial_f1 is None:
+        return Verdict("adapted")
     adapted_f1 = round((adapted or tuned_thresholds(net, val, ft))[1], 4)
-    report["adapted_val_f1"] = adapted_f1
-    if adapted_f1 < report["initial_val_f1"]:
-        restore(net, initial, report, "the adapted network scores validation F1 %.3f < %.3f of "
-                "the initial one", adapted_f1, report["initial_val_f1"])
-    return report["kept"]
+    measured = {"adapted_val_f1": adapted_f1}
+    if adapted_f1 < initial_f1:
+        restore(net, initial, "the adapted network scores validation F1 %.3f < %.3f of the "
+                "initial one", adapted_f1, initial_f1)
+        return Verdict("initial", measured)
+    return Verdict("adapted", measured)
 
 
 def particle_count_ratio(model, reference, micrographs) -> float:
@@ -163,39 +200,54 @@ def _ratio(found, reference, micrographs, reference_count: int | None = None) ->
     return _count(found) / base if base else float("nan")
 
 
-def keep_anchors(net, initial, micrographs, anchors, val, ft, work: Path, report: dict, *,
-                 scale: dict | None = None, thresholds=None, init_model=None,
-                 init_count: int | None = None, tuned=None, zoom_model_source=None) -> str:
+def keep_anchors(net, initial: dict, candidate: str | PathLike, micrographs: Sequence,
+                 anchors: Sequence[np.ndarray], *, init_model: str | None = None,
+                 init_count: int | None = None) -> Verdict:
     """Put the initial weights back when the adapted network loses anchors or shatters particles.
 
-    The adapted network is written to a scratch model folder (with the zoom metadata ``scale``,
-    default a fixed zoom of 1, and ``thresholds`` or thresholds tuned on ``val``) and run on the
-    user's images like ``analyze``; see :data:`MIN_ANCHOR_RECALL` and, when ``init_model`` is
-    given, :data:`MAX_COUNT_RATIO`.  ``init_count``, the particles ``init_model`` finds in the
-    images when already known (the pseudo-labels), saves running it again; so does ``tuned``,
-    the thresholds already tuned on ``val`` (:func:`~nanosizer.adapt.finetune.tune_and_save`).
-    ``zoom_model_source`` is copied into the candidate when ``scale`` names a ``zoom_model``
-    folder inside it.
-    """
-    from .finetune import tune_and_save
+    The candidate, the adapted network written as a model folder
+    (:func:`~nanosizer.adapt.finetune.tune_and_save`), is run once on the user's images like
+    ``analyze``; see :data:`MIN_ANCHOR_RECALL` and, when ``init_model`` is given,
+    :data:`MAX_COUNT_RATIO`.
 
-    candidate = work / "candidate"
-    tune_and_save(candidate, net, val, {"zoom": 1.0} if scale is None else scale, ft,
-                  overwrite=True, thresholds=thresholds, tuned=tuned,
-                  zoom_model_source=zoom_model_source)
+    Parameters
+    ----------
+    net : SegmentationNet
+        Holding the adapted weights.
+    initial : dict
+        The initial weights (:func:`snapshot`).
+    candidate : path-like
+        Model folder of ``net``.
+    micrographs : sequence of Micrograph
+        The user's images.
+    anchors : sequence of ndarray
+        The initial model's confident particles in each image (:func:`anchor_particles`).
+    init_model : str, optional
+        The initial model (shipped name or folder), for the count guard.
+    init_count : int, optional
+        The particles ``init_model`` finds in the images when already known (the
+        pseudo-labels), saves running it again.
+
+    Returns
+    -------
+    Verdict
+        ``report`` holds ``anchor_particles``, ``anchor_recall`` and, when the count guard
+        ran, ``particle_count_ratio``.
+    """
     found = _segmented(candidate, micrographs)  # as analyze will segment them, once
     recall = _recall(anchors, found)
-    report["anchor_particles"] = int(sum(int(a.max()) for a in anchors))
-    report["anchor_recall"] = round(recall, 4)
+    measured = {"anchor_particles": int(sum(int(a.max()) for a in anchors)),
+                "anchor_recall": round(recall, 4)}
     if recall < MIN_ANCHOR_RECALL:
-        restore(net, initial, report, "the adapted network finds only %.0f %% of the %d "
-                "particles the initial one segments confidently in these images",
-                100 * recall, report["anchor_particles"])
-        return report["kept"]
+        restore(net, initial, "the adapted network finds only %.0f %% of the %d particles the "
+                "initial one segments confidently in these images", 100 * recall,
+                measured["anchor_particles"])
+        return Verdict("initial", measured)
     if init_model is not None:
         ratio = _ratio(found, init_model, micrographs, init_count)
-        report["particle_count_ratio"] = round(ratio, 4)
+        measured["particle_count_ratio"] = round(ratio, 4)
         if ratio > MAX_COUNT_RATIO:
-            restore(net, initial, report, "the adapted network finds %.1f x as many particles "
-                    "as the initial one in these images (it shatters them)", ratio)
-    return report["kept"]
+            restore(net, initial, "the adapted network finds %.1f x as many particles as the "
+                    "initial one in these images (it shatters them)", ratio)
+            return Verdict("initial", measured)
+    return Verdict("adapted", measured)
