@@ -119,7 +119,8 @@ def test_save_load_identical_output(arch, tmp_path):
     net = _trained_like(arch)
     metadata = {"normalisation": {"mean": 0.5, "std": 0.2}, "threshold": 0.4, "cmd": ["a", "b"]}
     folder = save_model(tmp_path / "model", net, metadata)
-    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "weights.safetensors"]
+    assert sorted(p.name for p in folder.iterdir()) == [".nanosizer-manifest.json", "config.json",
+                                                        "weights.safetensors"]
     config = json.loads((folder / "config.json").read_text())
     assert config == {
         "format": "nanosizer-model",
