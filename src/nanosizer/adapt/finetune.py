@@ -248,7 +248,7 @@ def tune_and_save(folder: str | Path, net, val_pairs: Sequence[Pair], metadata: 
     (:func:`~nanosizer.adapt.guards.tuned_thresholds`), saves the search.
     Returns the validation scores.
     """
-    from ..nn import save_model, select_device
+    from ..nn import core_metadata, save_model, select_device
     from ..train import NORMALIZATION, evaluate, normalize_image, tune_thresholds
     from ..train.targets import output_names
     from ..train.validate import default_thresholds, instance_f1
@@ -273,9 +273,8 @@ def tune_and_save(folder: str | Path, net, val_pairs: Sequence[Pair], metadata: 
     else:
         thresholds, scores = thresholds or base, {"n_images": 0}
     full = {
-        "task": "instance-segmentation", "outputs": output_names(predicts_offsets(net)),
-        "output_activation": "sigmoid", "normalization": dict(NORMALIZATION),
-        "thresholds": thresholds.to_dict(), "particle_diameter_px": particle_diameters([*size_labels, *truths]),
+        **core_metadata(output_names(predicts_offsets(net)), thresholds.to_dict(),
+                        particle_diameters([*size_labels, *truths]), NORMALIZATION),
         "finetune_config": {**asdict(config), "scale_range": list(config.scale_range)},
         "val_scores": scores, **metadata,
     }

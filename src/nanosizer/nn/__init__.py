@@ -16,7 +16,7 @@ A trained model is a folder with ``config.json`` and ``weights.safetensors``
 from __future__ import annotations
 
 from ._base import SegmentationNet
-from ._card import ModelCard
+from ._card import ModelCard, core_metadata
 from ._fuse import fuse_batchnorm
 from ._registry import ARCHITECTURES, available_architectures, create_model
 from ._schema import resolve_zoom_model
@@ -39,6 +39,7 @@ __all__ = [
     "load_card",
     "LoadedModel",
     "ModelCard",
+    "core_metadata",
     "write_folder",
     "select_device",
     "autocast",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["ModelCard"]
+__all__ = ["ModelCard", "core_metadata"]
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -128,3 +128,44 @@ class ModelCard:
         """Detection limit (network px) with ``decoder``: its own where measured, else the
         model's."""
         return self.detection_limit_by_decoder.get(decoder, self.detection_limit_px)
+
+
+def core_metadata(outputs: list[str], thresholds: Mapping[str, Any],
+                  particle_diameter_px: Mapping[str, Any],
+                  normalization: Mapping[str, Any]) -> dict[str, Any]:
+    """The keys every model folder's metadata starts with, in their order.
+
+    The one place that writes what :meth:`ModelCard.from_metadata` reads for inference; the
+    trainers (``train``'s export, ``adapt``'s fine-tuning) add their provenance after it.
+
+    Parameters
+    ----------
+    outputs : list of str
+        Names of the network's output channels.
+    thresholds : Mapping
+        Post-processing thresholds (``InstanceThresholds.to_dict()``).
+    particle_diameter_px : Mapping
+        Percentiles ``p5``, ``median``, ``p95`` of the training particle diameters (px).
+    normalization : Mapping
+        ``method``, ``low`` and ``high`` of the intensity normalisation.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> meta = core_metadata(["foreground"], {"foreground": 0.5}, {"median": 20.0},
+    ...                      {"method": "percentile", "low": 1.0, "high": 99.8})
+    >>> card = ModelCard.from_metadata(meta)
+    >>> card.thresholds["foreground"], card.particle_median_px
+    (0.5, 20.0)
+    """
+    return {
+        "task": "instance-segmentation",
+        "outputs": list(outputs),
+        "output_activation": "sigmoid",
+        "normalization": dict(normalization),
+        "thresholds": dict(thresholds),
+        "particle_diameter_px": dict(particle_diameter_px),
+    }

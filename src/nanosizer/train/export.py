@@ -74,7 +74,7 @@ def export_model(
     saves a network pass.  The threshold search ends by ``deadline`` (keeping the best
     thresholds so far; recorded as ``threshold_search`` in the metadata).
     """
-    from ..nn import load_model, save_model
+    from ..nn import core_metadata, load_model, save_model
 
     best = load_model(out_dir / "best", device=device)
     base = default_thresholds(best.net)
@@ -88,12 +88,8 @@ def export_model(
     log.info("tuned thresholds %s: validation F1 %.4f (defaults %.4f)",
              thresholds.to_dict(), f1, metrics["val_f1"])
     metadata = {
-        "task": "instance-segmentation",
-        "outputs": output_names(config.centre_offsets),
-        "output_activation": "sigmoid",
-        "normalization": dict(NORMALIZATION),
-        "thresholds": thresholds.to_dict(),
-        "particle_diameter_px": particle_diameters(truths),
+        **core_metadata(output_names(config.centre_offsets), thresholds.to_dict(),
+                        particle_diameters(truths), NORMALIZATION),
         **detection_metadata(probs, truths, thresholds),
         "trained_on": "synthetic" if config.data is None else "folder",
         "train_config": config.to_dict(),
