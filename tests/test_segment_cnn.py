@@ -186,3 +186,12 @@ def test_an_in_memory_model_segments_as_its_folder_does(model_dir):
     assert cnn.load_cnn(loaded) is cnn.load_cnn(loaded)  # prepared once
     np.testing.assert_array_equal(from_memory, segment_cnn(mg, model_dir, scale=1.0))
     assert cnn.stored_thresholds(loaded).foreground == META["thresholds"]["foreground"]
+
+
+def test_in_memory_models_are_prepared_per_device(model_dir):
+    from nanosizer.nn import load_model
+
+    loaded = load_model(model_dir)
+    first = cnn.load_cnn(loaded, "cpu")
+    assert cnn.load_cnn(loaded, "cpu") is first
+    assert cnn.load_cnn(loaded, None) is not first  # another device key, its own copy

@@ -68,8 +68,9 @@ def _load(folder: str, device: str | None):
     return _prepared(load_model(folder, device=device), device)
 
 
-#: In-memory models prepared for inference: id(net) -> (the caller's model, prepared copy).
-_IN_MEMORY: dict[int, tuple] = {}
+#: In-memory models prepared for inference: (id(net), device) -> (the caller's model, prepared
+#: copy).
+_IN_MEMORY: dict[tuple[int, str | None], tuple] = {}
 
 
 def load_cnn(model: str | Path | LoadedModel, device: str | None = None) -> LoadedModel:
@@ -92,7 +93,7 @@ def load_cnn(model: str | Path | LoadedModel, device: str | None = None) -> Load
 
     if not isinstance(model, LoadedModel):
         return _load(str(resolve_model(model)), device)
-    key = id(model.net)
+    key = (id(model.net), device)
     hit = _IN_MEMORY.get(key)
     if hit is None or hit[0] is not model:
         if len(_IN_MEMORY) >= 4:
@@ -104,10 +105,12 @@ def load_cnn(model: str | Path | LoadedModel, device: str | None = None) -> Load
 def stored_thresholds(model: str | Path | LoadedModel) -> InstanceThresholds:
     """The post-processing thresholds stored with a model (defaults where none).
 
-    ``model`` is anything :func:`load_cnn` takes.
+    ``model`` is anything :func:`load_cnn` takes; of a name or folder only the config is read.
     """
-    loaded = model if hasattr(model, "card") else load_cnn(model)
-    return InstanceThresholds.from_dict(loaded.card.thresholds or {})
+    from ..nn import LoadedModel, load_card
+
+    card = model.card if isinstance(model, LoadedModel) else load_card(resolve_model(model))
+    return InstanceThresholds.from_dict(card.thresholds or {})
 
 
 def decoder_thresholds(model: str | Path | LoadedModel, decoder: str, device: str | None = None
