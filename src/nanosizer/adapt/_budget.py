@@ -13,7 +13,6 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
 
 from ..errors import InputError
 
@@ -113,7 +112,9 @@ class _Clock:
         minimum."""
         need = self.elapsed() + minutes
         if need > self.budget:
-            minimum = np.ceil(round(need * 12, 3)) / 10  # 20 % margin, up to a tenth
+            from ..train.deadline import suggested_minutes
+
+            minimum = suggested_minutes(need)
             raise InputError(f"--budget {self.budget:g} is too small for these images: {what} "
                              f"take about {need:.2f} min here; give --budget {minimum:g} or more, "
                              "or fewer or smaller images")

@@ -8,14 +8,13 @@ export.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
 from .config import TrainConfig
-from .deadline import Deadline
+from .deadline import Deadline, suggested_minutes
 from .validate import RELATIVE_AREAS, default_thresholds, evaluate
 
 __all__ = ["TUNING_SHARE", "Costs", "check_budget", "probe_costs"]
@@ -100,7 +99,7 @@ def check_budget(deadline: Deadline, costs: Costs, n_val: int, reevaluate: bool)
              deadline.elapsed(), costs.step_s, costs.eval_s, costs.post_s, costs.detect_s,
              costs.save_s)
     if need > deadline.seconds:
-        minimum = math.ceil(round(need / 60 * 12, 3)) / 10  # 20 % margin, up to a tenth
+        minimum = suggested_minutes(need / 60)
         raise InputError(
             f"--minutes {deadline.seconds / 60:g} is too short for this run: start-up, one "
             f"training step, a validation pass over {n_val} images and writing the model take "
